@@ -43,11 +43,9 @@ def main() -> int:
 
     floor = statistics.median(samples[FLOOR])
     print(f"python -c {FLOOR!r}: median {floor * 1000:.1f} ms over {args.runs} runs")
-    worst = 0.0
-    for name, statement in CASES.items():
+    for statement in CASES.values():
         median = statistics.median(samples[statement])
         ratio = median / floor
-        worst = max(worst, ratio)
         verdict = "ok" if ratio <= TARGET else "over target"
         print(
             f"python -c {statement!r}: median {median * 1000:.1f} ms, "

@@ -61,8 +61,9 @@ def resolve(document: Any, pointer: str) -> Any:
 
 def _parent(document: Any, pointer: str) -> tuple[Any, str]:
     tokens = _split(pointer)
-    parent = resolve(document, "/" + "/".join(escape(t) for t in tokens[:-1])) if tokens[:-1] else document
-    return parent, tokens[-1]
+    if len(tokens) == 1:
+        return document, tokens[0]
+    return resolve(document, "/" + "/".join(escape(t) for t in tokens[:-1])), tokens[-1]
 
 
 def _set(document: Any, pointer: str, value: Any) -> None:
@@ -94,7 +95,7 @@ def operations(document: Document) -> Iterator[tuple[str, str, dict[str, Any]]]:
 
 
 def pascal(name: str) -> str:
-    """``schemas_prediction_response`` or ``models.versions.list`` -> ``SchemasPredictionResponse``."""
+    """``models.versions.list`` -> ``ModelsVersionsList``; ``sort_by`` -> ``SortBy``."""
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^0-9A-Za-z]+", name) if part)
 
 
@@ -169,6 +170,10 @@ def _first_sentence(text: str, limit: int) -> str:
     return sentence if len(sentence) <= limit else ""
 
 
+def _short_fact(value: Any, limit: int) -> bool:
+    return isinstance(value, str | int | float | bool) and len(str(value)) <= limit
+
+
 def strip_prose(document: Document, limit: int) -> None:
     """Keep summaries and short facts; drop long markdown (curl examples, tutorials)."""
     document.pop("externalDocs", None)
@@ -188,12 +193,8 @@ def strip_prose(document: Document, limit: int) -> None:
                             node[key] = short
                         else:
                             del node[key]
-                elif key == "example" and not isinstance(value, str | int | float | bool):
-                    del node[key]  # structured examples are prose in another form
-                elif key == "example" and len(str(value)) > limit:
-                    del node[key]
-                elif key == "examples":
-                    del node[key]
+                elif key == "examples" or (key == "example" and not _short_fact(value, limit)):
+                    del node[key]  # structured or long examples are prose in another form
                 else:
                     visit(value)
         elif isinstance(node, list):
@@ -250,7 +251,8 @@ def _retarget_refs(node: Any, old: str, new: str) -> None:
 
 def _without_prose(node: Any) -> Any:
     if isinstance(node, dict):
-        return {k: _without_prose(v) for k, v in node.items() if k not in ("description", "example")}
+        prose = ("description", "example")
+        return {k: _without_prose(v) for k, v in node.items() if k not in prose}
     if isinstance(node, list):
         return [_without_prose(v) for v in node]
     return node

@@ -51,7 +51,7 @@ def load_spec(source: str) -> Spec:
     '3.1.0'
     """
     if _is_url(source):
-        with urllib.request.urlopen(source, timeout=30) as response:  # noqa: S310 (http(s) only)
+        with urllib.request.urlopen(source, timeout=30) as response:
             raw = response.read()
     else:
         path = Path(source)
