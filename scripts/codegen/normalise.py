@@ -212,6 +212,15 @@ def strip_prose(document: Document, limit: int) -> None:
     for item in document.get("paths", {}).values():
         for key in ("summary", "description"):
             item.pop(key, None)
+    # The generator documents a parameter from its schema's description, not its own.
+    parameters = [
+        *document.get("components", {}).get("parameters", {}).values(),
+        *(p for _, _, operation in operations(document) for p in operation.get("parameters", [])),
+    ]
+    for parameter in parameters:
+        schema = parameter.get("schema")
+        if isinstance(schema, dict) and "description" in parameter:
+            schema.setdefault("description", parameter["description"])
 
 
 def apply_rules(document: Document, rules: list[dict[str, Any]]) -> None:
