@@ -58,7 +58,8 @@ def sync_detailed(
 
 
     Args:
-        collection_slug (str):
+        collection_slug (str): The slug of the collection, like `super-resolution` or `image-
+            restoration`.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -91,7 +92,8 @@ def sync(
 
 
     Args:
-        collection_slug (str):
+        collection_slug (str): The slug of the collection, like `super-resolution` or `image-
+            restoration`.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -119,7 +121,8 @@ async def asyncio_detailed(
 
 
     Args:
-        collection_slug (str):
+        collection_slug (str): The slug of the collection, like `super-resolution` or `image-
+            restoration`.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -150,7 +153,8 @@ async def asyncio(
 
 
     Args:
-        collection_slug (str):
+        collection_slug (str): The slug of the collection, like `super-resolution` or `image-
+            restoration`.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list

@@ -85,10 +85,12 @@ def sync_detailed(
 
 
     Args:
-        deployment_owner (str):
-        deployment_name (str):
-        prefer (str | Unset):  Example: wait=5.
-        cancel_after (str | Unset):  Example: 5m.
+        deployment_owner (str): The name of the user or organization that owns the deployment.
+        deployment_name (str): The name of the deployment.
+        prefer (str | Unset): Leave the request open and wait for the model to finish generating
+            output. Example: wait=5.
+        cancel_after (str | Unset): The maximum time the prediction can run before it is
+            automatically canceled. Example: 5m.
         body (PredictionRequest):
 
     Raises:
@@ -130,10 +132,12 @@ def sync(
 
 
     Args:
-        deployment_owner (str):
-        deployment_name (str):
-        prefer (str | Unset):  Example: wait=5.
-        cancel_after (str | Unset):  Example: 5m.
+        deployment_owner (str): The name of the user or organization that owns the deployment.
+        deployment_name (str): The name of the deployment.
+        prefer (str | Unset): Leave the request open and wait for the model to finish generating
+            output. Example: wait=5.
+        cancel_after (str | Unset): The maximum time the prediction can run before it is
+            automatically canceled. Example: 5m.
         body (PredictionRequest):
 
     Raises:
@@ -170,10 +174,12 @@ async def asyncio_detailed(
 
 
     Args:
-        deployment_owner (str):
-        deployment_name (str):
-        prefer (str | Unset):  Example: wait=5.
-        cancel_after (str | Unset):  Example: 5m.
+        deployment_owner (str): The name of the user or organization that owns the deployment.
+        deployment_name (str): The name of the deployment.
+        prefer (str | Unset): Leave the request open and wait for the model to finish generating
+            output. Example: wait=5.
+        cancel_after (str | Unset): The maximum time the prediction can run before it is
+            automatically canceled. Example: 5m.
         body (PredictionRequest):
 
     Raises:
@@ -213,10 +219,12 @@ async def asyncio(
 
 
     Args:
-        deployment_owner (str):
-        deployment_name (str):
-        prefer (str | Unset):  Example: wait=5.
-        cancel_after (str | Unset):  Example: 5m.
+        deployment_owner (str): The name of the user or organization that owns the deployment.
+        deployment_name (str): The name of the deployment.
+        prefer (str | Unset): Leave the request open and wait for the model to finish generating
+            output. Example: wait=5.
+        cancel_after (str | Unset): The maximum time the prediction can run before it is
+            automatically canceled. Example: 5m.
         body (PredictionRequest):
 
     Raises:

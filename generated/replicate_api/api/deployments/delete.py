@@ -56,8 +56,8 @@ def sync_detailed(
 
 
     Args:
-        deployment_owner (str):
-        deployment_name (str):
+        deployment_owner (str): The name of the user or organization that owns the deployment.
+        deployment_name (str): The name of the deployment.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -92,8 +92,8 @@ async def asyncio_detailed(
 
 
     Args:
-        deployment_owner (str):
-        deployment_name (str):
+        deployment_owner (str): The name of the user or organization that owns the deployment.
+        deployment_name (str): The name of the deployment.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list

@@ -61,8 +61,8 @@ def sync_detailed(
 
 
     Args:
-        deployment_owner (str):
-        deployment_name (str):
+        deployment_owner (str): The name of the user or organization that owns the deployment.
+        deployment_name (str): The name of the deployment.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -97,8 +97,8 @@ def sync(
 
 
     Args:
-        deployment_owner (str):
-        deployment_name (str):
+        deployment_owner (str): The name of the user or organization that owns the deployment.
+        deployment_name (str): The name of the deployment.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -128,8 +128,8 @@ async def asyncio_detailed(
 
 
     Args:
-        deployment_owner (str):
-        deployment_name (str):
+        deployment_owner (str): The name of the user or organization that owns the deployment.
+        deployment_name (str): The name of the deployment.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -162,8 +162,8 @@ async def asyncio(
 
 
     Args:
-        deployment_owner (str):
-        deployment_name (str):
+        deployment_owner (str): The name of the user or organization that owns the deployment.
+        deployment_name (str): The name of the deployment.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list

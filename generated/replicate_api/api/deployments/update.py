@@ -72,8 +72,8 @@ def sync_detailed(
 
 
     Args:
-        deployment_owner (str):
-        deployment_name (str):
+        deployment_owner (str): The name of the user or organization that owns the deployment.
+        deployment_name (str): The name of the deployment.
         body (DeploymentUpdateRequest | Unset):
 
     Raises:
@@ -111,8 +111,8 @@ def sync(
 
 
     Args:
-        deployment_owner (str):
-        deployment_name (str):
+        deployment_owner (str): The name of the user or organization that owns the deployment.
+        deployment_name (str): The name of the deployment.
         body (DeploymentUpdateRequest | Unset):
 
     Raises:
@@ -145,8 +145,8 @@ async def asyncio_detailed(
 
 
     Args:
-        deployment_owner (str):
-        deployment_name (str):
+        deployment_owner (str): The name of the user or organization that owns the deployment.
+        deployment_name (str): The name of the deployment.
         body (DeploymentUpdateRequest | Unset):
 
     Raises:
@@ -182,8 +182,8 @@ async def asyncio(
 
 
     Args:
-        deployment_owner (str):
-        deployment_name (str):
+        deployment_owner (str): The name of the user or organization that owns the deployment.
+        deployment_name (str): The name of the deployment.
         body (DeploymentUpdateRequest | Unset):
 
     Raises:

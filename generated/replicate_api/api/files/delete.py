@@ -53,7 +53,7 @@ def sync_detailed(
 
 
     Args:
-        file_id (str):
+        file_id (str): The ID of the file to delete
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -86,7 +86,7 @@ async def asyncio_detailed(
 
 
     Args:
-        file_id (str):
+        file_id (str): The ID of the file to delete
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list

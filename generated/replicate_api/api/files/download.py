@@ -74,10 +74,11 @@ def sync_detailed(
 
 
     Args:
-        file_id (str):
-        owner (str):
-        expiry (int):
-        signature (str):
+        file_id (str): The ID of the file to download
+        owner (str): The username of the user or organization that uploaded the file
+        expiry (int): A Unix timestamp with expiration date of this download URL
+        signature (str): A base64-encoded HMAC-SHA256 checksum of the string '{owner} {id}
+            {expiry}' generated with the Files API signing secret
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -116,10 +117,11 @@ def sync(
 
 
     Args:
-        file_id (str):
-        owner (str):
-        expiry (int):
-        signature (str):
+        file_id (str): The ID of the file to download
+        owner (str): The username of the user or organization that uploaded the file
+        expiry (int): A Unix timestamp with expiration date of this download URL
+        signature (str): A base64-encoded HMAC-SHA256 checksum of the string '{owner} {id}
+            {expiry}' generated with the Files API signing secret
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -153,10 +155,11 @@ async def asyncio_detailed(
 
 
     Args:
-        file_id (str):
-        owner (str):
-        expiry (int):
-        signature (str):
+        file_id (str): The ID of the file to download
+        owner (str): The username of the user or organization that uploaded the file
+        expiry (int): A Unix timestamp with expiration date of this download URL
+        signature (str): A base64-encoded HMAC-SHA256 checksum of the string '{owner} {id}
+            {expiry}' generated with the Files API signing secret
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -193,10 +196,11 @@ async def asyncio(
 
 
     Args:
-        file_id (str):
-        owner (str):
-        expiry (int):
-        signature (str):
+        file_id (str): The ID of the file to download
+        owner (str): The username of the user or organization that uploaded the file
+        expiry (int): A Unix timestamp with expiration date of this download URL
+        signature (str): A base64-encoded HMAC-SHA256 checksum of the string '{owner} {id}
+            {expiry}' generated with the Files API signing secret
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list

@@ -58,7 +58,7 @@ def sync_detailed(
 
 
     Args:
-        file_id (str):
+        file_id (str): The ID of the file to get
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -91,7 +91,7 @@ def sync(
 
 
     Args:
-        file_id (str):
+        file_id (str): The ID of the file to get
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -119,7 +119,7 @@ async def asyncio_detailed(
 
 
     Args:
-        file_id (str):
+        file_id (str): The ID of the file to get
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -150,7 +150,7 @@ async def asyncio(
 
 
     Args:
-        file_id (str):
+        file_id (str): The ID of the file to get
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list

@@ -85,10 +85,12 @@ def sync_detailed(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
-        prefer (str | Unset):  Example: wait=5.
-        cancel_after (str | Unset):  Example: 5m.
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
+        prefer (str | Unset): Leave the request open and wait for the model to finish generating
+            output. Example: wait=5.
+        cancel_after (str | Unset): The maximum time the prediction can run before it is
+            automatically canceled. Example: 5m.
         body (PredictionRequest):
 
     Raises:
@@ -130,10 +132,12 @@ def sync(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
-        prefer (str | Unset):  Example: wait=5.
-        cancel_after (str | Unset):  Example: 5m.
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
+        prefer (str | Unset): Leave the request open and wait for the model to finish generating
+            output. Example: wait=5.
+        cancel_after (str | Unset): The maximum time the prediction can run before it is
+            automatically canceled. Example: 5m.
         body (PredictionRequest):
 
     Raises:
@@ -170,10 +174,12 @@ async def asyncio_detailed(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
-        prefer (str | Unset):  Example: wait=5.
-        cancel_after (str | Unset):  Example: 5m.
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
+        prefer (str | Unset): Leave the request open and wait for the model to finish generating
+            output. Example: wait=5.
+        cancel_after (str | Unset): The maximum time the prediction can run before it is
+            automatically canceled. Example: 5m.
         body (PredictionRequest):
 
     Raises:
@@ -213,10 +219,12 @@ async def asyncio(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
-        prefer (str | Unset):  Example: wait=5.
-        cancel_after (str | Unset):  Example: 5m.
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
+        prefer (str | Unset): Leave the request open and wait for the model to finish generating
+            output. Example: wait=5.
+        cancel_after (str | Unset): The maximum time the prediction can run before it is
+            automatically canceled. Example: 5m.
         body (PredictionRequest):
 
     Raises:

@@ -56,8 +56,8 @@ def sync_detailed(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -92,8 +92,8 @@ async def asyncio_detailed(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list

@@ -59,8 +59,8 @@ def sync_detailed(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -95,8 +95,8 @@ def sync(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -126,8 +126,8 @@ async def asyncio_detailed(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -160,8 +160,8 @@ async def asyncio(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list

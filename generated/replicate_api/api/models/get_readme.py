@@ -57,8 +57,8 @@ def sync_detailed(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -93,8 +93,8 @@ def sync(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -124,8 +124,8 @@ async def asyncio_detailed(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -158,8 +158,8 @@ async def asyncio(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list

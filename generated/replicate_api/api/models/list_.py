@@ -77,8 +77,8 @@ def sync_detailed(
 
 
     Args:
-        sort_by (ModelSortBy | Unset):
-        sort_direction (SortDirection | Unset):
+        sort_by (ModelSortBy | Unset): Field to sort models by.
+        sort_direction (SortDirection | Unset): Sort direction.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -113,8 +113,8 @@ def sync(
 
 
     Args:
-        sort_by (ModelSortBy | Unset):
-        sort_direction (SortDirection | Unset):
+        sort_by (ModelSortBy | Unset): Field to sort models by.
+        sort_direction (SortDirection | Unset): Sort direction.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -144,8 +144,8 @@ async def asyncio_detailed(
 
 
     Args:
-        sort_by (ModelSortBy | Unset):
-        sort_direction (SortDirection | Unset):
+        sort_by (ModelSortBy | Unset): Field to sort models by.
+        sort_direction (SortDirection | Unset): Sort direction.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -178,8 +178,8 @@ async def asyncio(
 
 
     Args:
-        sort_by (ModelSortBy | Unset):
-        sort_direction (SortDirection | Unset):
+        sort_by (ModelSortBy | Unset): Field to sort models by.
+        sort_direction (SortDirection | Unset): Sort direction.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list

@@ -70,8 +70,8 @@ def sync_detailed(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
         body (ModelUpdateRequest | Unset):
 
     Raises:
@@ -109,8 +109,8 @@ def sync(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
         body (ModelUpdateRequest | Unset):
 
     Raises:
@@ -143,8 +143,8 @@ async def asyncio_detailed(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
         body (ModelUpdateRequest | Unset):
 
     Raises:
@@ -180,8 +180,8 @@ async def asyncio(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
         body (ModelUpdateRequest | Unset):
 
     Raises:

@@ -77,8 +77,10 @@ def sync_detailed(
 
 
     Args:
-        prefer (str | Unset):  Example: wait=5.
-        cancel_after (str | Unset):  Example: 5m.
+        prefer (str | Unset): Leave the request open and wait for the model to finish generating
+            output. Example: wait=5.
+        cancel_after (str | Unset): The maximum time the prediction can run before it is
+            automatically canceled. Example: 5m.
         body (VersionPredictionRequest):
 
     Raises:
@@ -116,8 +118,10 @@ def sync(
 
 
     Args:
-        prefer (str | Unset):  Example: wait=5.
-        cancel_after (str | Unset):  Example: 5m.
+        prefer (str | Unset): Leave the request open and wait for the model to finish generating
+            output. Example: wait=5.
+        cancel_after (str | Unset): The maximum time the prediction can run before it is
+            automatically canceled. Example: 5m.
         body (VersionPredictionRequest):
 
     Raises:
@@ -150,8 +154,10 @@ async def asyncio_detailed(
 
 
     Args:
-        prefer (str | Unset):  Example: wait=5.
-        cancel_after (str | Unset):  Example: 5m.
+        prefer (str | Unset): Leave the request open and wait for the model to finish generating
+            output. Example: wait=5.
+        cancel_after (str | Unset): The maximum time the prediction can run before it is
+            automatically canceled. Example: 5m.
         body (VersionPredictionRequest):
 
     Raises:
@@ -187,8 +193,10 @@ async def asyncio(
 
 
     Args:
-        prefer (str | Unset):  Example: wait=5.
-        cancel_after (str | Unset):  Example: 5m.
+        prefer (str | Unset): Leave the request open and wait for the model to finish generating
+            output. Example: wait=5.
+        cancel_after (str | Unset): The maximum time the prediction can run before it is
+            automatically canceled. Example: 5m.
         body (VersionPredictionRequest):
 
     Raises:

@@ -83,9 +83,11 @@ def sync_detailed(
 
 
     Args:
-        created_after (datetime.datetime | Unset):  Example: 2025-01-01T00:00:00Z.
-        created_before (datetime.datetime | Unset):  Example: 2025-02-01T00:00:00Z.
-        source (PredictionSourceFilter | Unset):
+        created_after (datetime.datetime | Unset): Include only predictions created at or after
+            this date-time, in ISO 8601 format. Example: 2025-01-01T00:00:00Z.
+        created_before (datetime.datetime | Unset): Include only predictions created before this
+            date-time, in ISO 8601 format. Example: 2025-02-01T00:00:00Z.
+        source (PredictionSourceFilter | Unset): Filter predictions by how they were created.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -122,9 +124,11 @@ def sync(
 
 
     Args:
-        created_after (datetime.datetime | Unset):  Example: 2025-01-01T00:00:00Z.
-        created_before (datetime.datetime | Unset):  Example: 2025-02-01T00:00:00Z.
-        source (PredictionSourceFilter | Unset):
+        created_after (datetime.datetime | Unset): Include only predictions created at or after
+            this date-time, in ISO 8601 format. Example: 2025-01-01T00:00:00Z.
+        created_before (datetime.datetime | Unset): Include only predictions created before this
+            date-time, in ISO 8601 format. Example: 2025-02-01T00:00:00Z.
+        source (PredictionSourceFilter | Unset): Filter predictions by how they were created.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -156,9 +160,11 @@ async def asyncio_detailed(
 
 
     Args:
-        created_after (datetime.datetime | Unset):  Example: 2025-01-01T00:00:00Z.
-        created_before (datetime.datetime | Unset):  Example: 2025-02-01T00:00:00Z.
-        source (PredictionSourceFilter | Unset):
+        created_after (datetime.datetime | Unset): Include only predictions created at or after
+            this date-time, in ISO 8601 format. Example: 2025-01-01T00:00:00Z.
+        created_before (datetime.datetime | Unset): Include only predictions created before this
+            date-time, in ISO 8601 format. Example: 2025-02-01T00:00:00Z.
+        source (PredictionSourceFilter | Unset): Filter predictions by how they were created.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -193,9 +199,11 @@ async def asyncio(
 
 
     Args:
-        created_after (datetime.datetime | Unset):  Example: 2025-01-01T00:00:00Z.
-        created_before (datetime.datetime | Unset):  Example: 2025-02-01T00:00:00Z.
-        source (PredictionSourceFilter | Unset):
+        created_after (datetime.datetime | Unset): Include only predictions created at or after
+            this date-time, in ISO 8601 format. Example: 2025-01-01T00:00:00Z.
+        created_before (datetime.datetime | Unset): Include only predictions created before this
+            date-time, in ISO 8601 format. Example: 2025-02-01T00:00:00Z.
+        source (PredictionSourceFilter | Unset): Filter predictions by how they were created.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list

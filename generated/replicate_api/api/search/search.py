@@ -67,8 +67,9 @@ def sync_detailed(
 
 
     Args:
-        query (str):  Example: nano banana.
-        limit (int | Unset):  Default: 20. Example: 10.
+        query (str): The search query string Example: nano banana.
+        limit (int | Unset): Maximum number of model results to return (1-50, defaults to 20)
+            Default: 20. Example: 10.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -103,8 +104,9 @@ def sync(
 
 
     Args:
-        query (str):  Example: nano banana.
-        limit (int | Unset):  Default: 20. Example: 10.
+        query (str): The search query string Example: nano banana.
+        limit (int | Unset): Maximum number of model results to return (1-50, defaults to 20)
+            Default: 20. Example: 10.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -134,8 +136,9 @@ async def asyncio_detailed(
 
 
     Args:
-        query (str):  Example: nano banana.
-        limit (int | Unset):  Default: 20. Example: 10.
+        query (str): The search query string Example: nano banana.
+        limit (int | Unset): Maximum number of model results to return (1-50, defaults to 20)
+            Default: 20. Example: 10.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -168,8 +171,9 @@ async def asyncio(
 
 
     Args:
-        query (str):  Example: nano banana.
-        limit (int | Unset):  Default: 20. Example: 10.
+        query (str): The search query string Example: nano banana.
+        limit (int | Unset): Maximum number of model results to return (1-50, defaults to 20)
+            Default: 20. Example: 10.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list

@@ -56,7 +56,7 @@ def sync_detailed(
 
 
     Args:
-        training_id (str):
+        training_id (str): The ID of the training you want to cancel.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -89,7 +89,7 @@ def sync(
 
 
     Args:
-        training_id (str):
+        training_id (str): The ID of the training you want to cancel.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -117,7 +117,7 @@ async def asyncio_detailed(
 
 
     Args:
-        training_id (str):
+        training_id (str): The ID of the training you want to cancel.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -148,7 +148,7 @@ async def asyncio(
 
 
     Args:
-        training_id (str):
+        training_id (str): The ID of the training you want to cancel.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list

@@ -72,9 +72,9 @@ def sync_detailed(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
-        version_id (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
+        version_id (str): The ID of the version.
         body (TrainingRequest):
 
     Raises:
@@ -114,9 +114,9 @@ def sync(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
-        version_id (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
+        version_id (str): The ID of the version.
         body (TrainingRequest):
 
     Raises:
@@ -151,9 +151,9 @@ async def asyncio_detailed(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
-        version_id (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
+        version_id (str): The ID of the version.
         body (TrainingRequest):
 
     Raises:
@@ -191,9 +191,9 @@ async def asyncio(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
-        version_id (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
+        version_id (str): The ID of the version.
         body (TrainingRequest):
 
     Raises:

@@ -59,9 +59,9 @@ def sync_detailed(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
-        version_id (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
+        version_id (str): The ID of the version.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -98,9 +98,9 @@ async def asyncio_detailed(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
-        version_id (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
+        version_id (str): The ID of the version.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list

@@ -64,9 +64,9 @@ def sync_detailed(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
-        version_id (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
+        version_id (str): The ID of the version.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -103,9 +103,9 @@ def sync(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
-        version_id (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
+        version_id (str): The ID of the version.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -137,9 +137,9 @@ async def asyncio_detailed(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
-        version_id (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
+        version_id (str): The ID of the version.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -174,9 +174,9 @@ async def asyncio(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
-        version_id (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
+        version_id (str): The ID of the version.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list

@@ -61,8 +61,8 @@ def sync_detailed(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -97,8 +97,8 @@ def sync(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -128,8 +128,8 @@ async def asyncio_detailed(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
@@ -162,8 +162,8 @@ async def asyncio(
 
 
     Args:
-        model_owner (str):
-        model_name (str):
+        model_owner (str): The name of the user or organization that owns the model.
+        model_name (str): The name of the model.
 
     Raises:
         errors.UnexpectedStatus: If the server answers with a status this operation does not list
