@@ -23,7 +23,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from codegen.normalise import RuleError, normalise
+from codegen.normalise import RuleError, normalise, with_upstream_ids
 from codegen.source import DEFAULT_SPEC_URL, load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -121,8 +121,9 @@ def build(spec_source: str, workdir: Path) -> tuple[Path, dict[str, Any]]:
     _run([*ruff, "check", *config, "--fix-only", "--exit-zero", "--quiet", str(package)], workdir)
     _run([*ruff, "format", *config, "--quiet", str(package)], workdir)
     # The normalised description ships with the package (the emulator validates requests
-    # against it); its first key says where it comes from, as the header does for code.
-    marked = {"x-generated-by": HEADER.strip("# \n"), **document}
+    # against it, so operationIds are upstream's unique ones); its first key says where it
+    # comes from, as the header does for code.
+    marked = {"x-generated-by": HEADER.strip("# \n"), **with_upstream_ids(document)}
     (package / NORMALISED_NAME).write_text(dump_json(marked))
 
     lock = {

@@ -23,6 +23,8 @@ GENERATOR_METHODS = ("get", "put", "post", "delete", "options", "head", "patch",
 # Methods other documents may use: the 3.2 `query` field and `additionalOperations`.
 EXTRA_METHODS = ("query",)
 PSEUDO_PATH_SEPARATOR = "#"
+# Where group_operations keeps the upstream operationId (module names repeat across tags).
+UPSTREAM_ID = "x-upstream-operation-id"
 
 
 class RuleError(Exception):
@@ -481,8 +483,17 @@ def group_operations(document: Document, groups: dict[str, str]) -> None:
         seen[tag, name] = operation_id
         operation["tags"] = [tag]
         operation["operationId"] = name
+        operation[UPSTREAM_ID] = operation_id
     if listed:
         raise RuleError(f"operations table lists unknown operations: {sorted(listed)}")
+
+
+def with_upstream_ids(document: Document) -> Document:
+    """A copy whose operationIds are upstream's again: unique, as validators require."""
+    document = copy.deepcopy(document)
+    for _, _, operation in operations(document):
+        operation["operationId"] = operation.pop(UPSTREAM_ID)
+    return document
 
 
 def normalise(spec: Document, rules_path: Path) -> Document:
