@@ -1,0 +1,1 @@
+"""A local, stateful emulator of Replicate's HTTP API, for tests and offline demos."""
