@@ -8,22 +8,28 @@ match, so ``QUERY /models`` is checked by its route instead.
 from __future__ import annotations
 
 import json
-from functools import cached_property
+from functools import cache
 from importlib import resources
 from typing import Any
 
 SERVER = "https://api.replicate.com"
 
 
+@cache
+def _openapi() -> Any:
+    """The spec, checked and indexed once per process (it takes a few hundred ms)."""
+    from openapi_core import OpenAPI
+
+    spec = json.loads(resources.files("replicate_api").joinpath("openapi.json").read_text())
+    return OpenAPI.from_dict(spec)
+
+
 class RequestValidator:
     """Checks a request's parameters and JSON body; returns problems naming the fields."""
 
-    @cached_property
+    @property
     def _api(self) -> Any:
-        from openapi_core import OpenAPI
-
-        spec = json.loads(resources.files("replicate_api").joinpath("openapi.json").read_text())
-        return OpenAPI.from_dict(spec)
+        return _openapi()
 
     def problems(
         self,
