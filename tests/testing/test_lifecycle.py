@@ -11,6 +11,7 @@ from typing import Literal
 
 import httpx
 import pytest
+
 from replicate.testing._app import EmulatorApp
 from replicate.testing._models import (
     HELLO_WORLD_VERSION,

@@ -1,0 +1,298 @@
+"""When to retry a request, and how long to wait: the whole retry policy lives here.
+
+The decisions (``retry_delay_after_response``, ``retry_delay_after_error``, ``backoff``,
+``retry_after``) are plain functions with no I/O. Two thin transports apply them, one sync and
+one async; they wrap the httpx transport under the client, so every request made through the
+client's connection pool (including ``client.api`` calls into the generated layer) is covered.
+
+The rules:
+
+- An idempotent request (GET, HEAD, OPTIONS, PUT, DELETE, ...) is retried on 429, 502, 503,
+  504 and on connection errors.
+- A POST or PATCH is retried only on 429 (the server refused it without acting on it) and on
+  errors raised before the request could reach the server (``httpx.ConnectError``,
+  ``ConnectTimeout``, ``PoolTimeout``): a prediction is never created twice. When a POST fails
+  after it may have reached the server, the error says so and how to find what it created.
+- The wait is exponential backoff with jitter, or the server's ``Retry-After`` (seconds or an
+  HTTP date) when it sends one; both are capped.
+- ``max_retries=0`` turns retries off.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+__all__ = [
+    "DEFAULT_MAX_RETRIES",
+    "INITIAL_BACKOFF",
+    "MAX_BACKOFF",
+    "MAX_RETRIES_EXTENSION",
+    "MAX_RETRY_AFTER",
+    "AsyncRetryTransport",
+    "RetryTransport",
+    "backoff",
+    "may_have_reached_server_hint",
+    "retry_after",
+    "retry_delay_after_error",
+    "retry_delay_after_response",
+]
+
+DEFAULT_MAX_RETRIES = 5
+"""Retries after the first attempt, by default."""
+
+INITIAL_BACKOFF = 0.5
+"""Seconds before the first retry, before jitter; doubles on every further retry."""
+
+MAX_BACKOFF = 8.0
+"""Upper bound of the computed backoff, in seconds."""
+
+MAX_RETRY_AFTER = 60.0
+"""Upper bound of a server-sent ``Retry-After``, in seconds."""
+
+JITTER = 0.25
+"""The backoff is shortened by a random fraction of up to this much, so clients spread out."""
+
+MAX_RETRIES_EXTENSION = "replicate_max_retries"
+"""Request extension that overrides the transport's ``max_retries`` for one request."""
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE", "QUERY"})
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+NOT_SENT_ERRORS: tuple[type[Exception], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+)
+"""Errors raised before any byte of the request reached the server."""
+
+CONNECTION_ERRORS: tuple[type[Exception], ...] = (
+    *NOT_SENT_ERRORS,
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
+)
+"""Errors on which an idempotent request is retried (timeouts while reading are not)."""
+
+logger = logging.getLogger("replicate")
+
+
+# -- decisions (no I/O) ---------------------------------------------------------------------
+
+
+def backoff(retry: int, *, rand: Callable[[], float] = random.random) -> float:
+    """Seconds to wait before retry number ``retry`` (0-based), with jitter, capped."""
+    ceiling = min(MAX_BACKOFF, INITIAL_BACKOFF * 2.0**retry)
+    return ceiling * (1.0 - JITTER * rand())
+
+
+def retry_after(headers: Mapping[str, str], *, now: float | None = None) -> float | None:
+    """The server's ``Retry-After`` in seconds (from seconds or an HTTP date), capped, or None."""
+    value = headers.get("retry-after") or headers.get("Retry-After")
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        seconds = when.timestamp() - (time.time() if now is None else now)
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def retry_delay_after_response(
+    method: str,
+    status: int,
+    headers: Mapping[str, str],
+    retry: int,
+    max_retries: int,
+    *,
+    rand: Callable[[], float] = random.random,
+    now: float | None = None,
+) -> float | None:
+    """Seconds to wait before retrying a request that got ``status``; None: do not retry."""
+    if retry >= max_retries or status not in RETRYABLE_STATUSES:
+        return None
+    if status != 429 and method.upper() not in IDEMPOTENT_METHODS:
+        return None  # a 5xx on POST: the server may have acted on it
+    server_says = retry_after(headers, now=now)
+    return server_says if server_says is not None else backoff(retry, rand=rand)
+
+
+def retry_delay_after_error(
+    method: str,
+    error: Exception,
+    retry: int,
+    max_retries: int,
+    *,
+    rand: Callable[[], float] = random.random,
+) -> float | None:
+    """Seconds to wait before retrying a request that raised ``error``; None: do not retry."""
+    if retry >= max_retries:
+        return None
+    if method.upper() in IDEMPOTENT_METHODS:
+        retryable = isinstance(error, CONNECTION_ERRORS)
+    else:
+        retryable = isinstance(error, NOT_SENT_ERRORS)
+    return backoff(retry, rand=rand) if retryable else None
+
+
+def may_have_reached_server_hint(method: str, url: httpx.URL | str) -> str | None:
+    """What to tell the user when a non-idempotent request failed after it may have been sent."""
+    if method.upper() in IDEMPOTENT_METHODS:
+        return None
+    path = httpx.URL(str(url)).path.rstrip("/")
+    if path.endswith("/predictions"):
+        return (
+            "the request may have reached Replicate, so the prediction may exist: it was not "
+            "retried, to avoid creating it twice; look for it with replicate.predictions.list()"
+        )
+    if path.endswith("/trainings"):
+        return (
+            "the request may have reached Replicate, so the training may exist: it was not "
+            "retried, to avoid creating it twice; look for it with replicate.trainings.list()"
+        )
+    return (
+        f"the request ({method.upper()} {path}) may have reached Replicate and taken effect: "
+        "it was not retried"
+    )
+
+
+def _annotate(error: Exception, request: httpx.Request) -> Exception:
+    """The same httpx error type, its message extended with the may-have-reached-server hint."""
+    if isinstance(error, NOT_SENT_ERRORS) or not isinstance(error, httpx.RequestError):
+        return error
+    hint = may_have_reached_server_hint(request.method, request.url)
+    if hint is None:
+        return error
+    try:
+        return type(error)(f"{error} ({hint})", request=request)
+    except TypeError:  # an httpx error type with another constructor: keep it as it is
+        return error
+
+
+def _max_retries(request: httpx.Request, default: int) -> int:
+    value = request.extensions.get(MAX_RETRIES_EXTENSION)
+    return value if isinstance(value, int) else default
+
+
+def _log_retry(request: httpx.Request, reason: str, delay: float, retry: int, limit: int) -> None:
+    # the URL and method only: headers (and so the token) never reach a log line
+    logger.info(
+        "Retrying %s %s in %.2fs (retry %d of %d) after %s",
+        request.method,
+        request.url,
+        delay,
+        retry + 1,
+        limit,
+        reason,
+    )
+
+
+# -- the send layer: the same loop, sync and async --------------------------------------------
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+async def _async_sleep(seconds: float) -> None:
+    import anyio  # httpx's own async layer: works under asyncio and trio alike
+
+    await anyio.sleep(seconds)
+
+
+class RetryTransport(httpx.BaseTransport):
+    """Wraps a sync httpx transport and retries what the policy above allows."""
+
+    def __init__(
+        self,
+        transport: httpx.BaseTransport,
+        *,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        sleep: Callable[[float], Any] | None = None,
+    ) -> None:
+        self._transport = transport
+        self._max_retries = max_retries
+        self._sleep = sleep
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        limit = _max_retries(request, self._max_retries)
+        retry = 0
+        while True:
+            try:
+                response = self._transport.handle_request(request)
+            except Exception as error:
+                delay = retry_delay_after_error(request.method, error, retry, limit)
+                if delay is None:
+                    annotated = _annotate(error, request)
+                    if annotated is error:
+                        raise
+                    raise annotated from error
+                _log_retry(request, type(error).__name__, delay, retry, limit)
+            else:
+                delay = retry_delay_after_response(
+                    request.method, response.status_code, response.headers, retry, limit
+                )
+                if delay is None:
+                    return response
+                response.close()
+                _log_retry(request, f"HTTP {response.status_code}", delay, retry, limit)
+            (self._sleep or _sleep)(delay)
+            retry += 1
+
+    def close(self) -> None:
+        self._transport.close()
+
+
+class AsyncRetryTransport(httpx.AsyncBaseTransport):
+    """Wraps an async httpx transport and retries what the policy above allows."""
+
+    def __init__(
+        self,
+        transport: httpx.AsyncBaseTransport,
+        *,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        sleep: Callable[[float], Any] | None = None,
+    ) -> None:
+        self._transport = transport
+        self._max_retries = max_retries
+        self._sleep = sleep
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        limit = _max_retries(request, self._max_retries)
+        retry = 0
+        while True:
+            try:
+                response = await self._transport.handle_async_request(request)
+            except Exception as error:
+                delay = retry_delay_after_error(request.method, error, retry, limit)
+                if delay is None:
+                    annotated = _annotate(error, request)
+                    if annotated is error:
+                        raise
+                    raise annotated from error
+                _log_retry(request, type(error).__name__, delay, retry, limit)
+            else:
+                delay = retry_delay_after_response(
+                    request.method, response.status_code, response.headers, retry, limit
+                )
+                if delay is None:
+                    return response
+                await response.aclose()
+                _log_retry(request, f"HTTP {response.status_code}", delay, retry, limit)
+            await (self._sleep or _async_sleep)(delay)
+            retry += 1
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()

@@ -1,0 +1,586 @@
+"""The client: configuration, one connection pool, and the one place requests are sent from."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import platform
+import threading
+import weakref
+from collections.abc import AsyncIterator, Generator, Iterator
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from replicate import __version__
+from replicate._retry import (
+    DEFAULT_MAX_RETRIES,
+    MAX_RETRIES_EXTENSION,
+    AsyncRetryTransport,
+    RetryTransport,
+    may_have_reached_server_hint,
+)
+from replicate.exceptions import ReplicateError
+
+if TYPE_CHECKING:
+    from replicate._api import APIClient
+    from replicate.account import Accounts
+    from replicate.collection import Collections
+    from replicate.deployment import Deployments
+    from replicate.file import Files
+    from replicate.hardware import HardwareNamespace
+    from replicate.identifier import ModelVersionIdentifier
+    from replicate.model import Model, Models
+    from replicate.prediction import Predictions
+    from replicate.search import SearchResults
+    from replicate.training import Trainings
+    from replicate.version import Version
+    from replicate.webhook import Webhooks
+
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "Client"]
+
+DEFAULT_BASE_URL = "https://api.replicate.com/v1"
+DEFAULT_TIMEOUT = httpx.Timeout(5.0, read=30.0, write=30.0, connect=5.0, pool=10.0)
+DEFAULT_POLL_INTERVAL = 0.5
+
+# keyword arguments of httpx.Client that configure the transport, which this client builds
+# itself so that it can wrap it with the retry policy
+_TRANSPORT_OPTIONS = ("verify", "cert", "trust_env", "http1", "http2", "limits", "proxy")
+
+
+class Client:
+    """A client for Replicate's API.
+
+    The token comes from ``api_token`` or ``REPLICATE_API_TOKEN``, and the base URL from
+    ``base_url`` or ``REPLICATE_BASE_URL`` (with or without ``/v1``); both are read when the
+    first request is made. Other keyword arguments go to ``httpx.Client`` and
+    ``httpx.AsyncClient`` (``transport=``, ``headers=``, ``verify=``, ...). The client keeps one
+    connection pool, which ``client.api`` (the generated ``replicate_api`` client) shares.
+
+    Example::
+
+        from replicate.client import Client
+
+        with Client(api_token=os.environ["MY_TOKEN"], timeout=60, max_retries=2) as client:
+            print(client.predictions.get("ufawqhfynnddngldkgtslldrkq").status)
+    """
+
+    def __init__(
+        self,
+        api_token: str | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: httpx.Timeout | float | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        poll_interval: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if max_retries < 0:
+            raise ValueError("max_retries must be 0 or more")
+        self._pool = _Pool(
+            api_token=api_token,
+            base_url=base_url,
+            timeout=DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout),
+            max_retries=max_retries,
+            httpx_options=kwargs,
+        )
+        self._timeout: httpx.Timeout | None = None  # per-copy override (with_options)
+        self._max_retries: int | None = None
+        self._poll_interval = poll_interval
+
+    # -- configuration -----------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        """The API's base URL, ending in ``/v1``.
+
+        Example::
+
+            Client(base_url="http://localhost:8000").base_url  # 'http://localhost:8000/v1'
+        """
+        return self._pool.base_url()
+
+    @property
+    def poll_interval(self) -> float:
+        """Seconds between two polls of a running prediction (``REPLICATE_POLL_INTERVAL``).
+
+        Example::
+
+            client.poll_interval = 0.25
+        """
+        if self._poll_interval is not None:
+            return self._poll_interval
+        return float(os.environ.get("REPLICATE_POLL_INTERVAL", DEFAULT_POLL_INTERVAL))
+
+    @poll_interval.setter
+    def poll_interval(self, value: float) -> None:
+        self._poll_interval = value
+
+    @property
+    def timeout(self) -> httpx.Timeout:
+        """The timeout of this client's requests.
+
+        Example::
+
+            Client(timeout=10).timeout  # Timeout(timeout=10.0)
+        """
+        return self._timeout or self._pool.timeout
+
+    @property
+    def max_retries(self) -> int:
+        """How many times a failed request may be retried (see ``replicate._retry``).
+
+        Example::
+
+            Client(max_retries=0).max_retries  # 0: retries off
+        """
+        return self._pool.max_retries if self._max_retries is None else self._max_retries
+
+    def with_options(
+        self, *, timeout: httpx.Timeout | float | None = None, max_retries: int | None = None
+    ) -> Client:
+        """A copy of this client with another timeout or retry limit, sharing its connections.
+
+        Use it for per-call settings.
+
+        Example::
+
+            prediction = client.with_options(timeout=120, max_retries=0).predictions.get(id)
+        """
+        copy = object.__new__(Client)
+        copy._pool = self._pool
+        copy._timeout = self._timeout if timeout is None else httpx.Timeout(timeout)
+        copy._max_retries = self._max_retries if max_retries is None else max_retries
+        copy._poll_interval = self._poll_interval
+        return copy
+
+    @property
+    def api(self) -> APIClient:
+        """The generated ``replicate_api`` client behind this one, for raw access.
+
+        It shares this client's connection pool, auth, base URL, timeout and retries; the
+        ``*_detailed`` functions give the status, headers and body.
+
+        Example::
+
+            from replicate_api.api.predictions import get
+
+            response = get.sync_detailed("ufawqhfynnddngldkgtslldrkq", client=client.api)
+            print(response.status_code, response.headers["content-type"])
+        """
+        return self._pool.api()
+
+    # -- namespaces -------------------------------------------------------------------------
+
+    @property
+    def accounts(self) -> Accounts:
+        """Accounts: ``client.accounts.current()``."""
+        from replicate.account import Accounts
+
+        return Accounts(self)
+
+    @property
+    def collections(self) -> Collections:
+        """Collections of models: ``list``, ``get``."""
+        from replicate.collection import Collections
+
+        return Collections(self)
+
+    @property
+    def deployments(self) -> Deployments:
+        """Deployments: ``list``, ``get``, ``create``, ``update``, ``delete``, ``predictions``."""
+        from replicate.deployment import Deployments
+
+        return Deployments(self)
+
+    @property
+    def files(self) -> Files:
+        """Uploaded files: ``create``, ``get``, ``list``, ``delete``, ``download``."""
+        from replicate.file import Files
+
+        return Files(self)
+
+    @property
+    def hardware(self) -> HardwareNamespace:
+        """Hardware to run models on: ``list``."""
+        from replicate.hardware import HardwareNamespace
+
+        return HardwareNamespace(self)
+
+    @property
+    def models(self) -> Models:
+        """Models: ``get``, ``list``, ``search``, ``create``, ``update``, ``delete``, ..."""
+        from replicate.model import Models
+
+        return Models(self)
+
+    @property
+    def predictions(self) -> Predictions:
+        """Predictions: ``create``, ``get``, ``list``, ``cancel``."""
+        from replicate.prediction import Predictions
+
+        return Predictions(self)
+
+    @property
+    def trainings(self) -> Trainings:
+        """Trainings: ``create``, ``get``, ``list``, ``cancel``."""
+        from replicate.training import Trainings
+
+        return Trainings(self)
+
+    @property
+    def webhooks(self) -> Webhooks:
+        """Webhooks: ``webhooks.default.secret()`` and ``Webhooks.validate``."""
+        from replicate.webhook import Webhooks
+
+        return Webhooks(self)
+
+    # -- running models -------------------------------------------------------------------------
+
+    def run(
+        self,
+        ref: str | Model | Version | ModelVersionIdentifier,
+        input: dict[str, Any] | None = None,
+        *,
+        use_file_output: bool | None = True,
+        **params: Any,
+    ) -> Any:
+        """Run a model and wait for its output.
+
+        Example::
+
+            output = client.run("replicate/hello-world", input={"text": "Alice"})
+        """
+        from replicate._run import run
+
+        return run(self, ref, input, use_file_output=use_file_output, **params)
+
+    async def async_run(
+        self,
+        ref: str | Model | Version | ModelVersionIdentifier,
+        input: dict[str, Any] | None = None,
+        *,
+        use_file_output: bool | None = True,
+        **params: Any,
+    ) -> Any:
+        """Run a model and wait for its output, asynchronously.
+
+        Example::
+
+            output = await client.async_run("replicate/hello-world", input={"text": "Alice"})
+        """
+        from replicate._run import async_run
+
+        return await async_run(self, ref, input, use_file_output=use_file_output, **params)
+
+    def stream(
+        self,
+        ref: str | Model | Version | ModelVersionIdentifier,
+        *,
+        input: dict[str, Any] | None = None,
+        use_file_output: bool | None = True,
+        **params: Any,
+    ) -> Iterator[Any]:
+        """Run a model and stream its output (not available yet in this version).
+
+        Example::
+
+            for event in client.stream("meta/meta-llama-3-8b-instruct", input={"prompt": "Hi"}):
+                print(str(event), end="")
+        """
+        from replicate._run import stream_not_available
+
+        raise stream_not_available()
+
+    async def async_stream(
+        self,
+        ref: str | Model | Version | ModelVersionIdentifier,
+        input: dict[str, Any] | None = None,
+        *,
+        use_file_output: bool | None = True,
+        **params: Any,
+    ) -> Any:
+        """Run a model and stream its output asynchronously (not available yet in this version).
+
+        Example::
+
+            async for event in await client.async_stream("meta/meta-llama-3-8b-instruct"):
+                print(str(event), end="")
+        """
+        from replicate._run import stream_not_available
+
+        raise stream_not_available()
+
+    def search(self, query: str, *, limit: int = 20) -> SearchResults:
+        """Search models, collections and documentation pages.
+
+        Example::
+
+            results = client.search("upscale images", limit=5)
+            print([model.id for model in results.models])
+        """
+        from replicate.search import search
+
+        return search(self, query, limit=limit)
+
+    async def async_search(self, query: str, *, limit: int = 20) -> SearchResults:
+        """Search models, collections and documentation pages, asynchronously.
+
+        Example::
+
+            results = await client.async_search("upscale images", limit=5)
+        """
+        from replicate.search import async_search
+
+        return await async_search(self, query, limit=limit)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the connection pool (the sync one; ``aclose`` closes both).
+
+        Example::
+
+            client = Client()
+            try:
+                client.predictions.list()
+            finally:
+                client.close()
+        """
+        self._pool.close()
+
+    async def aclose(self) -> None:
+        """Close the connection pools, sync and async.
+
+        Example::
+
+            await client.aclose()
+        """
+        await self._pool.aclose()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        # never the token, not even a part of it
+        return f"<replicate.Client base_url={self.base_url!r}>"
+
+    # -- sending: every facade request goes through these two methods ------------------------
+
+    def _request(self, request: dict[str, Any], **options: Any) -> httpx.Response:
+        response = self._pool.sync_http().request(**request, **self._options(options))
+        if response.status_code >= 400:
+            raise _error(response)
+        return response
+
+    async def _async_request(self, request: dict[str, Any], **options: Any) -> httpx.Response:
+        http = self._pool.async_http()
+        response = await http.request(**request, **self._options(options))
+        if response.status_code >= 400:
+            raise _error(response)
+        return response
+
+    @contextlib.contextmanager
+    def _stream(self, method: str, url: str, **options: Any) -> Iterator[httpx.Response]:
+        http = self._pool.sync_http()
+        with http.stream(method, url, **self._options(options)) as response:
+            if response.status_code >= 400:
+                response.read()
+                raise _error(response)
+            yield response
+
+    @contextlib.asynccontextmanager
+    async def _async_stream(
+        self, method: str, url: str, **options: Any
+    ) -> AsyncIterator[httpx.Response]:
+        http = self._pool.async_http()
+        async with http.stream(method, url, **self._options(options)) as response:
+            if response.status_code >= 400:
+                await response.aread()
+                raise _error(response)
+            yield response
+
+    def _options(self, options: dict[str, Any]) -> dict[str, Any]:
+        if self._timeout is not None and "timeout" not in options:
+            options["timeout"] = self._timeout
+        if self._max_retries is not None:
+            options["extensions"] = {MAX_RETRIES_EXTENSION: self._max_retries}
+        return options
+
+
+def _error(response: httpx.Response) -> ReplicateError:
+    hint = None
+    if response.status_code >= 500:
+        hint = may_have_reached_server_hint(response.request.method, response.request.url)
+    return ReplicateError.from_response(response, hint=hint)
+
+
+def _user_agent() -> str:
+    return (
+        f"replicate-client/{__version__} "
+        f"(Python {platform.python_version()}; httpx {httpx.__version__})"
+    )
+
+
+def normalize_base_url(url: str) -> str:
+    """The API's base URL, ending in ``/v1`` whether or not ``url`` does."""
+    url = url.strip().rstrip("/")
+    return url if url.endswith("/v1") else url + "/v1"
+
+
+class _TokenAuth(httpx.Auth):
+    """Adds the bearer token to requests for the API's origin, and to no other host.
+
+    The token is looked up on every request (so a ``.env`` loaded after the client was made
+    still works); output files on delivery hosts never receive it.
+    """
+
+    def __init__(self, pool: _Pool) -> None:
+        self._pool = pool
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if "authorization" not in request.headers and self._pool.is_api_origin(request.url):
+            token = self._pool.token()
+            if token:
+                request.headers["Authorization"] = f"Bearer {token}"
+        yield request
+
+    def __repr__(self) -> str:
+        return "<replicate bearer token auth>"
+
+
+class _Pool:
+    """What the copies made by ``Client.with_options`` share: settings and connections."""
+
+    def __init__(
+        self,
+        *,
+        api_token: str | None,
+        base_url: str | None,
+        timeout: httpx.Timeout,
+        max_retries: int,
+        httpx_options: dict[str, Any],
+    ) -> None:
+        self._api_token = api_token
+        self._base_url = base_url
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self._httpx_options = httpx_options
+        self._lock = threading.Lock()
+        self._resolved_base_url: str | None = None
+        self._origin: tuple[str, str, int | None] | None = None
+        self._sync: httpx.Client | None = None
+        self._async: httpx.AsyncClient | None = None
+        self._async_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
+        self._api: APIClient | None = None
+
+    def token(self) -> str | None:
+        return self._api_token or os.environ.get("REPLICATE_API_TOKEN") or None
+
+    def base_url(self) -> str:
+        if self._resolved_base_url is None:
+            url = self._base_url or os.environ.get("REPLICATE_BASE_URL") or DEFAULT_BASE_URL
+            self._resolved_base_url = normalize_base_url(url)
+            parsed = httpx.URL(self._resolved_base_url)
+            self._origin = (parsed.scheme, parsed.host, parsed.port)
+        return self._resolved_base_url
+
+    def is_api_origin(self, url: httpx.URL) -> bool:
+        if self._origin is None:
+            self.base_url()
+        return (url.scheme, url.host, url.port) == self._origin
+
+    def _client_options(self, *, sync: bool) -> dict[str, Any]:
+        options = dict(self._httpx_options)
+        transport_options = {key: options.pop(key) for key in _TRANSPORT_OPTIONS if key in options}
+        if "trust_env" in transport_options:
+            options["trust_env"] = transport_options["trust_env"]
+        transport = options.pop("transport", None)
+        async_transport = options.pop("async_transport", None)
+        if sync:
+            if not isinstance(transport, httpx.BaseTransport):
+                transport = httpx.HTTPTransport(**transport_options)
+            options["transport"] = RetryTransport(transport, max_retries=self.max_retries)
+        else:
+            chosen = async_transport or transport
+            if not isinstance(chosen, httpx.AsyncBaseTransport):
+                chosen = httpx.AsyncHTTPTransport(**transport_options)
+            options["transport"] = AsyncRetryTransport(chosen, max_retries=self.max_retries)
+        headers = httpx.Headers(options.pop("headers", None))
+        headers.setdefault("User-Agent", _user_agent())
+        options.setdefault("auth", _TokenAuth(self))
+        return {**options, "base_url": self.base_url(), "headers": headers, "timeout": self.timeout}
+
+    def sync_http(self) -> httpx.Client:
+        client = self._sync
+        if client is None:
+            with self._lock:
+                if self._sync is None:
+                    self._sync = httpx.Client(**self._client_options(sync=True))
+                client = self._sync
+        return client
+
+    def async_http(self) -> httpx.AsyncClient:
+        """The async pool for the running event loop.
+
+        An ``httpx.AsyncClient``'s connections belong to the loop that opened them: when the
+        loop changes (a second ``asyncio.run()``), the old pool is dropped and a new one made.
+        """
+        try:
+            loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None  # not under asyncio (trio, or outside any loop)
+        with self._lock:
+            previous = self._async_loop() if self._async_loop is not None else None
+            if self._async is None or (loop is not None and previous is not loop):
+                self._async = httpx.AsyncClient(**self._client_options(sync=False))
+                self._async_loop = weakref.ref(loop) if loop is not None else None
+            return self._async
+
+    def api(self) -> APIClient:
+        if self._api is None:
+            from replicate._api import APIClient
+
+            with self._lock:
+                if self._api is None:
+                    self._api = APIClient(
+                        base_url=self.base_url(),
+                        token=self.token() or "",
+                        timeout=self.timeout,
+                        pool=self,
+                    )
+        return self._api
+
+    def close(self) -> None:
+        with self._lock:
+            client, self._sync = self._sync, None
+        if client is not None:
+            client.close()
+
+    async def aclose(self) -> None:
+        self.close()
+        with self._lock:
+            client, self._async = self._async, None
+        if client is not None:
+            await client.aclose()

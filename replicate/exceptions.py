@@ -1,0 +1,264 @@
+"""The errors this package raises.
+
+    Exception
+     └── ReplicateException                  root of every error raised by this package
+          ├── ModelError                     a prediction failed; carries ``prediction``
+          └── ReplicateError                 the API answered with a problem+json error
+               ├── BadRequestError           400
+               ├── AuthenticationError       401
+               ├── PermissionDeniedError     403
+               ├── NotFoundError             404
+               ├── ConflictError             409
+               ├── UnprocessableEntityError  422
+               ├── RateLimitError            429
+               └── ServerError               5xx
+
+Timeouts and connection failures stay httpx's own exceptions (``httpx.TimeoutException``,
+``httpx.ConnectError``, ...), so existing ``except httpx.HTTPError`` handlers keep working.
+No message or repr built here ever contains the API token: errors are made from the response
+body and status only, never from request headers.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx
+
+    from replicate.prediction import Prediction
+
+__all__ = [
+    "AuthenticationError",
+    "BadRequestError",
+    "ConflictError",
+    "ModelError",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ReplicateError",
+    "ReplicateException",
+    "ServerError",
+    "UnprocessableEntityError",
+]
+
+
+class ReplicateException(Exception):
+    """The root of every error raised by this package.
+
+    Example::
+
+        try:
+            replicate.run("acme/hello-world", input={"text": "Alice"})
+        except replicate.exceptions.ReplicateException as error:
+            print("Replicate failed:", error)
+    """
+
+
+class ModelError(ReplicateException):
+    """A prediction finished with status ``failed``; the model's own error is the message.
+
+    Example::
+
+        try:
+            replicate.run("acme/hello-world", input={"text": "Alice"})
+        except ModelError as error:
+            print(error.prediction.id, error.prediction.logs)
+    """
+
+    prediction: Prediction
+
+    def __init__(self, prediction: Prediction) -> None:
+        self.prediction = prediction
+        super().__init__(prediction.error)
+
+
+class ReplicateError(ReplicateException):
+    """An error answered by Replicate's API, as a problem details object (RFC 7807).
+
+    ``ReplicateError.from_response`` picks the subclass for the status (``NotFoundError`` for a
+    404, ...); every subclass is still a ``ReplicateError``.
+
+    Example::
+
+        try:
+            replicate.predictions.get("no-such-id")
+        except ReplicateError as error:
+            print(error.status, error.title, error.detail)
+    """
+
+    type: str | None
+    """A URI that identifies the error type."""
+
+    title: str | None
+    """A short, human-readable summary of the error."""
+
+    status: int | None
+    """The HTTP status code."""
+
+    detail: str | None
+    """A human-readable explanation specific to this occurrence of the error."""
+
+    instance: str | None
+    """A URI that identifies the specific occurrence of the error."""
+
+    hint: str | None
+    """Advice from this client on what to do next (not part of the API's answer)."""
+
+    headers: httpx.Headers | None
+    """The response headers (``Retry-After``, ...), when the error came from a response."""
+
+    def __init__(
+        self,
+        type: str | None = None,
+        title: str | None = None,
+        status: int | None = None,
+        detail: str | None = None,
+        instance: str | None = None,
+        *,
+        hint: str | None = None,
+    ) -> None:
+        self.type = type
+        self.title = title
+        self.status = status
+        self.detail = detail
+        self.instance = instance
+        self.hint = hint
+        self.headers = None
+        super().__init__(self.__str__())
+
+    @classmethod
+    def from_response(cls, response: httpx.Response, *, hint: str | None = None) -> ReplicateError:
+        """Build the error for a response, of the subclass that matches its status.
+
+        Example::
+
+            error = ReplicateError.from_response(httpx.Response(404, json={"title": "Not found"}))
+            assert isinstance(error, NotFoundError)
+        """
+        problem = _problem(response.content)
+        error = _class_for_status(response.status_code)(
+            type=_text(problem.get("type")),
+            title=_text(problem.get("title")),
+            status=response.status_code,
+            detail=_text(problem.get("detail")) or _fallback_detail(problem, response.content),
+            instance=_text(problem.get("instance")),
+            hint=hint,
+        )
+        error.headers = response.headers
+        return error
+
+    @classmethod
+    def from_unexpected_status(cls, error: Any) -> ReplicateError:
+        """Convert the generated layer's ``replicate_api.errors.UnexpectedStatus``.
+
+        Example::
+
+            try:
+                predictions.get.sync("no-such-id", client=client.api)
+            except UnexpectedStatus as raw:
+                raise ReplicateError.from_unexpected_status(raw) from raw
+        """
+        import httpx
+
+        response = httpx.Response(error.status_code, content=error.content, headers=error.headers)
+        return cls.from_response(response)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The problem details that are set, as a dict.
+
+        Example::
+
+            ReplicateError(title="Not found", status=404).to_dict()
+            # {'title': 'Not found', 'status': 404}
+        """
+        fields = {
+            "type": self.type,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+            "instance": self.instance,
+        }
+        return {key: value for key, value in fields.items() if value is not None}
+
+    def __str__(self) -> str:
+        lines = [f"{key}: {value}" for key, value in self.to_dict().items()]
+        if self.hint:
+            lines.append(f"hint: {self.hint}")
+        return "ReplicateError Details:\n" + "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(type={self.type!r}, title={self.title!r}, "
+            f"status={self.status!r}, detail={self.detail!r}, instance={self.instance!r})"
+        )
+
+
+class BadRequestError(ReplicateError):
+    """The API rejected the request as malformed (400)."""
+
+
+class AuthenticationError(ReplicateError):
+    """The API token is missing or invalid (401)."""
+
+
+class PermissionDeniedError(ReplicateError):
+    """The API token may not do this (403)."""
+
+
+class NotFoundError(ReplicateError):
+    """The resource does not exist, or is not visible to this token (404)."""
+
+
+class ConflictError(ReplicateError):
+    """The request conflicts with the resource's state (409)."""
+
+
+class UnprocessableEntityError(ReplicateError):
+    """The request is well-formed but its content is invalid (422)."""
+
+
+class RateLimitError(ReplicateError):
+    """Too many requests (429); ``headers["Retry-After"]`` says when to try again."""
+
+
+class ServerError(ReplicateError):
+    """The API failed to answer (5xx)."""
+
+
+_BY_STATUS: dict[int, type[ReplicateError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    422: UnprocessableEntityError,
+    429: RateLimitError,
+}
+
+
+def _class_for_status(status: int) -> type[ReplicateError]:
+    if status >= 500:
+        return ServerError
+    return _BY_STATUS.get(status, ReplicateError)
+
+
+def _problem(content: bytes) -> dict[str, Any]:
+    try:
+        value = json.loads(content)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _fallback_detail(problem: dict[str, Any], content: bytes) -> str | None:
+    """Something readable when the body is not problem+json (a proxy's HTML page, ...)."""
+    if problem:
+        return None
+    text = content[:500].decode(errors="replace").strip()
+    return text or None

@@ -1,0 +1,104 @@
+"""Fixtures of the facade tests: a scripted fake API behind ``httpx.MockTransport``."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+import replicate
+from replicate.client import Client
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "responses"
+TOKEN = "r8_facade_test_token_0123456789"
+BASE = "https://api.replicate.com/v1"
+
+Reply = httpx.Response | Exception | Callable[[httpx.Request], httpx.Response]
+
+
+def fixture(name: str) -> Any:
+    """A recorded API response body from tests/fixtures/responses."""
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+class FakeAPI:
+    """Answers requests by (method, path) from a script, and records every request."""
+
+    def __init__(self) -> None:
+        self.routes: dict[tuple[str, str], list[Reply]] = {}
+        self.requests: list[httpx.Request] = []
+
+    def add(self, method: str, path: str, *replies: Reply) -> None:
+        """Queue replies for ``method path``; the last one repeats."""
+        self.routes.setdefault((method.upper(), path), []).extend(replies)
+
+    def json(self, method: str, path: str, body: Any, status: int = 200) -> None:
+        self.add(method, path, httpx.Response(status, json=body))
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        request.read()
+        self.requests.append(request)
+        replies = self.routes.get((request.method, request.url.path))
+        if not replies:
+            return httpx.Response(404, json={"title": "Not found", "status": 404})
+        reply = replies.pop(0) if len(replies) > 1 else replies[0]
+        if isinstance(reply, Exception):
+            raise reply
+        if callable(reply) and not isinstance(reply, httpx.Response):
+            return reply(request)
+        return httpx.Response(reply.status_code, headers=reply.headers, content=reply.content)
+
+    @property
+    def last(self) -> httpx.Request:
+        return self.requests[-1]
+
+    def body(self, index: int = -1) -> Any:
+        return json.loads(self.requests[index].content)
+
+
+@pytest.fixture
+def api() -> FakeAPI:
+    return FakeAPI()
+
+
+@pytest.fixture
+def client(api: FakeAPI) -> Client:
+    return Client(TOKEN, base_url=BASE, transport=httpx.MockTransport(api), poll_interval=0)
+
+
+@pytest.fixture(autouse=True)
+def no_retry_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Retries wait no real time; the waits asked for are recorded."""
+    waits: list[float] = []
+
+    async def async_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr("replicate._retry._sleep", waits.append)
+    monkeypatch.setattr("replicate._retry._async_sleep", async_sleep)
+    return waits
+
+
+@pytest.fixture(params=["sync", "async"])
+def call(request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """Call a method by name, as ``obj.name(...)`` or ``asyncio.run(obj.async_name(...))``."""
+
+    def invoke(obj: Any, name: str, /, *args: Any, **kwargs: Any) -> Any:
+        if request.param == "sync":
+            return getattr(obj, name)(*args, **kwargs)
+        return asyncio.run(getattr(obj, f"async_{name}")(*args, **kwargs))
+
+    invoke.mode = request.param  # type: ignore[attr-defined]
+    return invoke
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("REPLICATE_API_TOKEN", "REPLICATE_BASE_URL", "REPLICATE_POLL_INTERVAL"):
+        monkeypatch.delenv(name, raising=False)
+    assert replicate.__version__
