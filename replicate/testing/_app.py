@@ -84,7 +84,9 @@ class EmulatorApp:
             if model.versioned:
                 version_id = model.version_id or self.store.ids.version()
                 model.version_id = version_id
-                entry.versions.append(Version(version_id, model, self.store.now()))
+                # Adding the same model again must not list its version twice.
+                if all(version.id != version_id for version in entry.versions):
+                    entry.versions.append(Version(version_id, model, self.store.now()))
         return entry
 
     # --- request helpers -------------------------------------------------------------------
