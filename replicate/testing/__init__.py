@@ -1,1 +1,59 @@
-"""A local, stateful emulator of Replicate's HTTP API, for tests and offline demos."""
+"""A local, stateful emulator of Replicate's HTTP API, for tests and offline demos.
+
+Install the extra (``pip install 'replicate-client[emulator]'``), then::
+
+    from replicate.testing import Emulator
+
+    with Emulator() as emu:  # serves http://127.0.0.1:PORT/v1
+        os.environ["REPLICATE_API_TOKEN"] = emu.api_token
+        os.environ["REPLICATE_BASE_URL"] = emu.base_url
+        ...
+
+Pytest users get the ``replicate_emulator`` fixture; ``python -m replicate.testing``
+serves one from the command line. Importing this package is cheap: the server (starlette,
+uvicorn) loads on first use of :class:`Emulator` or :class:`Faults`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._models import HELLO_WORLD_VERSION, EmulatedModel, OutputFile, log, png, progress
+
+if TYPE_CHECKING:
+    from ._faults import Fault, FaultRecord, Faults
+    from ._server import Emulator
+
+# Loaded on first access, so that ``import replicate.testing`` (done by the pytest plugin
+# in every test run) works even without the emulator extra.
+_LAZY = {
+    "Emulator": "._server",
+    "Faults": "._faults",
+    "Fault": "._faults",
+    "FaultRecord": "._faults",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+__all__ = [
+    "HELLO_WORLD_VERSION",
+    "EmulatedModel",
+    "Emulator",
+    "Fault",
+    "FaultRecord",
+    "Faults",
+    "OutputFile",
+    "log",
+    "png",
+    "progress",
+]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import concurrent.futures
+import contextlib
 import hashlib
 import hmac
 import inspect
@@ -150,10 +151,17 @@ class Engine:
     def close(self) -> None:
         with self._start_lock:
             loop, thread = self._loop, self._thread
-            self._loop = self._thread = None
         if loop is not None and thread is not None:
+            # Cancel unfinished runs and deliveries first (while ``self.loop`` still names this
+            # loop, which cancelled runs use), so that no task is destroyed while pending.
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(_cancel_tasks(), loop).result(timeout=5)
             loop.call_soon_threadsafe(loop.stop)
             thread.join(timeout=5)
+            if not loop.is_running():
+                loop.close()
+        with self._start_lock:
+            self._loop = self._thread = None
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -330,6 +338,17 @@ class Engine:
                 except httpx.HTTPError:
                     pass
                 await asyncio.sleep(0.2 * 2**attempt)
+
+
+async def _cancel_tasks() -> None:
+    current = asyncio.current_task()
+    for _ in range(3):  # a cancelled run sends its "completed" webhook: sweep again
+        tasks = [task for task in asyncio.all_tasks() if task is not current]
+        if not tasks:
+            return
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _seconds_between(start: str, end: str) -> float:
