@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from starlette.applications import Starlette
@@ -22,6 +22,11 @@ from ._engine import Engine
 from ._models import EmulatedModel, builtin_models
 from ._state import JSON, ModelEntry, Options, Store, Version, decode_cursor, encode_cursor
 from ._validation import RequestValidator
+
+if TYPE_CHECKING:
+    from ._predictions import Runs
+    from ._resources_files import Files
+    from ._resources_models import Catalog
 
 PROBLEM = "application/problem+json"
 Handler = Callable[[Request], Awaitable[Response]]
@@ -127,9 +132,24 @@ class EmulatorApp:
 
     # --- the application -------------------------------------------------------------------
 
+    def files_download_url(self, file_id: str, expires_in: float = 3600.0) -> str:
+        """A signed ``GET /files/{id}/download`` URL for an uploaded file.
+
+        Example::
+
+            url = emulator.app.files_download_url("cneqzikepnug6xezperrr4z55o")
+        """
+        return self.files.download_url(file_id, expires_in)
+
     def _build(self) -> ASGIApp:
         from . import _predictions, _resources
+        from ._resources_files import Files
+        from ._resources_models import Catalog
 
+        # The services the routes share: runs (predictions and trainings), models, files.
+        self.runs: Runs = _predictions.Runs(self)
+        self.catalog: Catalog = Catalog(self)
+        self.files: Files = Files(self)
         routes: list[BaseRoute] = [*_predictions.routes(self), *_resources.routes(self)]
         app = Starlette(
             routes=[self._guard(route) for route in routes],

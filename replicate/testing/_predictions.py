@@ -234,8 +234,7 @@ def _later(timestamp: str, seconds: float) -> str:
 
 
 def routes(app: EmulatorApp) -> list[BaseRoute]:
-    runs = Runs(app)
-    app.runs = runs  # type: ignore[attr-defined]
+    runs = app.runs
     store = app.store
 
     async def create_prediction(request: Request) -> Response:

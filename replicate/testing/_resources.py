@@ -2,7 +2,6 @@
 
 The larger resources live in ``_resources_models``, ``_resources_files`` and
 ``_resources_deployments``; this module serves the small ones and gathers the routes.
-It also gives the application ``app.files_download_url(file_id)``, a signed download URL.
 """
 
 from __future__ import annotations
@@ -26,11 +25,8 @@ def routes(app: EmulatorApp) -> list[BaseRoute]:
     with store.lock:
         # The avatar is a real image on the delivery host, like every other served file.
         store.outputs[avatar_path(app.options.username)] = (png(32, 32, seed=7), "image/png")
-    catalog = _resources_models.Catalog(app)
+    catalog, files = app.catalog, app.files
     catalog.seed()
-    files = _resources_files.Files(app)
-    app.catalog = catalog  # type: ignore[attr-defined]
-    app.files_download_url = files.download_url  # type: ignore[attr-defined]
 
     async def get_account(request: Request) -> Response:
         return JSONResponse(account_json(app))

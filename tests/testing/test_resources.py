@@ -770,14 +770,14 @@ async def test_files_list_newest_first_and_paginated(
 @pytest.mark.anyio
 async def test_delete_a_file(client: httpx.AsyncClient, app: EmulatorApp) -> None:
     file_id = (await upload(client)).json()["id"]
-    url = app.files_download_url(file_id)  # type: ignore[attr-defined]
+    url = app.files_download_url(file_id)
     response = await client.delete(f"/files/{file_id}")
     assert (response.status_code, response.content) == (204, b"")
     problem(await client.get(f"/files/{file_id}"), 404, file_id)
     problem(await client.delete(f"/files/{file_id}"), 404, file_id)
     problem(await client.get(url), 404)
     with pytest.raises(LookupError):
-        app.files_download_url(file_id)  # type: ignore[attr-defined]
+        app.files_download_url(file_id)
 
 
 @pytest.mark.anyio
@@ -786,7 +786,7 @@ async def test_signed_download(
 ) -> None:
     data = b"%PDF- not really"
     file_id = (await upload(client, data, "doc.pdf", "application/pdf")).json()["id"]
-    url = app.files_download_url(file_id)  # type: ignore[attr-defined]
+    url = app.files_download_url(file_id)
     assert url.startswith(f"{BASE}/files/{file_id}/download?")
     params = {key: value[0] for key, value in parse_qs(urlparse(url).query).items()}
     assert params["owner"] == "emulator"
@@ -804,7 +804,7 @@ async def test_signed_download(
     problem(await anonymous.get(signed(owner="someone-else")), 404)
     later = str(int(params["expiry"]) + 60)
     problem(await anonymous.get(signed(expiry=later)), 404)  # the signature covers expiry
-    expired = app.files_download_url(file_id, expires_in=-5)  # type: ignore[attr-defined]
+    expired = app.files_download_url(file_id, expires_in=-5)
     problem(await anonymous.get(expired), 404)
     missing = f"{BASE}/files/{file_id}/download?owner=emulator&expiry={params['expiry']}"
     problem(await anonymous.get(missing), 422, "signature")
@@ -1077,7 +1077,7 @@ async def test_generated_client_runs_every_resource_operation(
     assert [item.id for item in (await files_list.asyncio(client=api)).results or []] == [
         uploaded.id
     ]
-    url = app.files_download_url(uploaded.id)  # type: ignore[attr-defined]
+    url = app.files_download_url(uploaded.id)
     params = {key: value[0] for key, value in parse_qs(urlparse(url).query).items()}
     downloaded = await files_download.asyncio(
         uploaded.id,
