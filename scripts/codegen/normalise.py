@@ -346,22 +346,22 @@ def free_form_objects_to_any(document: Document) -> None:
     """
 
     def visit(node: Any) -> None:
-        if isinstance(node, dict):
-            for key in ("properties",):
-                for prop, schema in node.get(key, {}).items():
-                    if _is_free_form_object(schema):
-                        node[key][prop] = _any_of(schema)
-                    else:
-                        visit(schema)
-            for key in ("items", "additionalProperties"):
-                if isinstance(node.get(key), dict):
-                    if _is_free_form_object(node[key]):
-                        node[key] = _any_of(node[key])
-                    else:
-                        visit(node[key])
-            for key in ("anyOf", "oneOf", "allOf"):
-                for member in node.get(key, []):
-                    visit(member)
+        if not isinstance(node, dict):
+            return
+        children = [(node["properties"], key) for key in node.get("properties", {})]
+        children += [
+            (node, key)
+            for key in ("items", "additionalProperties")
+            if isinstance(node.get(key), dict)
+        ]
+        for parent, key in children:
+            if _is_free_form_object(parent[key]):
+                parent[key] = _untyped(parent[key])
+            else:
+                visit(parent[key])
+        for key in ("anyOf", "oneOf", "allOf"):
+            for member in node.get(key, []):
+                visit(member)
 
     for schema in document.get("components", {}).get("schemas", {}).values():
         visit(schema)
@@ -371,9 +371,9 @@ def free_form_objects_to_any(document: Document) -> None:
                 visit(schema)
 
 
-def _any_of(schema: Schema) -> Schema:
-    kept = {k: v for k, v in schema.items() if k in ("description", "default")}
-    return kept  # an empty schema: any JSON value
+def _untyped(schema: Schema) -> Schema:
+    """An empty schema (any JSON value), keeping the description and default."""
+    return {k: v for k, v in schema.items() if k in ("description", "default")}
 
 
 def require_bodies(document: Document) -> None:
