@@ -1,0 +1,116 @@
+"""The ``replicate`` command line: run models and manage predictions, models, files and more.
+
+Installed as the ``replicate`` console script; ``python -m replicate`` runs it too::
+
+    $ replicate run --emulator replicate/hello-world text=world
+    hello world
+
+Commands: ``run``, ``stream``, ``predictions list|get|cancel``, ``models
+get|list|search|versions``, ``files upload|list|get|download|delete``, ``trainings
+create|get|list|cancel``, ``deployments list|get|create|update|delete``, ``hardware``,
+``account`` and ``emulator``; ``replicate COMMAND --help`` describes each.
+
+Dependencies: the parser is the standard library's argparse. The live view of ``run`` and
+``stream`` (spinner, status, elapsed time, progress bar) uses rich, from the ``cli`` extra
+(``pip install 'replicate-client[cli]'``); without it those two commands say so and exit with
+code 2, unless ``--json`` or ``--no-wait`` is given, which show no live view. Every other
+command needs only the base install; ``--emulator`` and ``emulator`` need the ``emulator``
+extra. ``import replicate`` never imports this package, nor rich.
+
+Exit codes: 0 success, 1 the model failed or was canceled, 2 usage error (bad input
+included), 3 API or network error, 130 interrupted by Ctrl-C (after canceling the running
+prediction on the server).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+
+__all__ = ["main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default: ``sys.argv[1:]``); returns the exit code.
+
+    Errors are one line on stderr (with a traceback under ``--debug``), never a traceback
+    alone, and never the API token.
+
+    Example::
+
+        from replicate.cli import main
+
+        main(["run", "--emulator", "replicate/hello-world", "text=world"])  # prints hello world
+    """
+    from replicate.cli._errors import EXIT_INTERRUPTED, EXIT_USAGE, UsageError, describe
+    from replicate.cli._parser import parse
+    from replicate.cli._session import open_session
+
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    try:
+        args = parse(arguments)
+    except SystemExit as exit:  # argparse: --help, --version, or a usage error
+        return exit.code if isinstance(exit.code, int) else EXIT_USAGE
+    if args.handler is None:
+        sys.stderr.write(args.usage())
+        sys.stderr.write("error: a command is needed (see --help)\n")
+        return EXIT_USAGE
+    try:
+        if args.emulator and args.command == "emulator":
+            raise UsageError("`replicate emulator` serves an emulator itself: drop --emulator")
+        with _requests_logged(args.debug), open_session(args) as session:
+            code: int = args.handler(session)
+            return code
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        return _stdout_closed()
+    except Exception as error:
+        code, message = describe(error)
+        if args.debug:
+            import traceback
+
+            traceback.print_exc()
+        sys.stderr.write(f"error: {message}\n")
+        for line in getattr(error, "details", None) or ():
+            sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+        return code
+
+
+@contextlib.contextmanager
+def _requests_logged(enabled: bool) -> Iterator[None]:
+    """``--debug``: one line per HTTP request (method, URL, status; never a header)."""
+    if not enabled:
+        yield
+        return
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
+    loggers = [(logging.getLogger("httpx"), logging.INFO)]
+    loggers.append((logging.getLogger("replicate"), logging.DEBUG))
+    levels = [logger.level for logger, _ in loggers]
+    for logger, level in loggers:
+        logger.setLevel(level)
+        logger.addHandler(handler)
+    try:
+        yield
+    finally:  # leave logging as it was: main() may be called again in the same process
+        for (logger, _), level in zip(loggers, levels, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
+
+
+def _stdout_closed() -> int:
+    """The reader of stdout went away (``replicate models list | head -1``): stop quietly."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # so that the final flush does not fail again
+    except (OSError, ValueError):
+        pass
+    return 141  # 128 + SIGPIPE, as a shell reports a command killed by a closed pipe

@@ -1,0 +1,335 @@
+"""The command line's grammar (argparse, from the standard library).
+
+Global options (``--emulator``, ``--base-url``, ``--token``, ``--max-retries``, ``--debug``)
+are accepted before or after the command (``replicate run --emulator ...`` and ``replicate
+--emulator run ...`` alike), and ``key=value`` inputs may be mixed with options.
+
+Example::
+
+    args = parse(["run", "--emulator", "replicate/hello-world", "text=world"])
+    args.model, args.inputs, args.emulator  # ('replicate/hello-world', ['text=world'], True)
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import itertools
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from replicate.cli import _commands as commands
+from replicate.cli._running import run_command
+
+__all__ = ["build_parser", "parse"]
+
+_DESCRIPTION = "Run models on Replicate and manage predictions, models, files and more."
+
+_EPILOG = """\
+examples:
+  replicate run --emulator replicate/hello-world text=world
+  replicate run stability-ai/sdxl prompt="a fox" num_outputs=2 --output-dir out
+  replicate stream meta/meta-llama-3-8b-instruct prompt="Tell me a joke"
+  replicate models get replicate/hello-world      (its inputs, types and defaults)
+  replicate predictions list --limit 5
+
+inputs (run, stream, trainings create):
+  key=value    typed by the model's input schema: 7, 0.5, true, a,b,c or [1,2], {"a": 1}
+  key=@path    the file at path, uploaded as a file input (@@text: the literal text @text)
+  key:=JSON    any JSON value, as it is
+
+The token comes from --token or REPLICATE_API_TOKEN (prefer the variable: command lines are
+visible to other users of the machine), the base URL from --base-url or REPLICATE_BASE_URL.
+
+exit codes: 0 success, 1 the model failed or was canceled, 2 usage error (bad input
+included), 3 API or network error, 130 interrupted (the prediction is canceled)."""
+
+
+def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """The options every command takes; ``suppress`` keeps a subcommand from resetting them."""
+
+    def default(value: Any) -> Any:
+        return argparse.SUPPRESS if suppress else value
+
+    group = parser.add_argument_group("global options")
+    group.add_argument(
+        "--emulator",
+        action="store_true",
+        default=default(False),
+        help="run against a local emulator of the API started for this command "
+        "(needs the 'emulator' extra)",
+    )
+    group.add_argument(
+        "--base-url", default=default(None), metavar="URL", help="the API's base URL"
+    )
+    group.add_argument(
+        "--token", default=default(None), metavar="TOKEN", help="the API token (never printed)"
+    )
+    group.add_argument(
+        "--max-retries",
+        type=int,
+        default=default(None),
+        metavar="N",
+        help="retries of a failed request (default 5; 0 turns them off)",
+    )
+    group.add_argument(
+        "--debug",
+        action="store_true",
+        default=default(False),
+        help="show tracebacks, and log each HTTP request",
+    )
+
+
+class _Commands:
+    """Adds commands to a subparsers action, each with the global options."""
+
+    def __init__(self, action: Any) -> None:
+        self._action = action
+        self._parsers: list[argparse.ArgumentParser] = []
+
+    def parsers(self) -> list[argparse.ArgumentParser]:
+        """The commands added so far."""
+        return list(self._parsers)
+
+    def add(
+        self, name: str, handler: Callable[..., int], help: str, **kwargs: Any
+    ) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = self._action.add_parser(
+            name, help=help, description=help, **kwargs
+        )
+        parser.set_defaults(handler=handler)
+        _global_options(parser, suppress=True)
+        self._parsers.append(parser)
+        return parser
+
+    def group(self, name: str, help: str) -> _Commands:
+        parser: argparse.ArgumentParser = self._action.add_parser(name, help=help, description=help)
+        parser.set_defaults(handler=None, usage=parser.format_usage)
+        _global_options(parser, suppress=True)
+        return _Commands(parser.add_subparsers(dest=f"{name}_command", metavar="COMMAND"))
+
+
+def _json(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _limit(parser: argparse.ArgumentParser, default: int = 20) -> None:
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=default,
+        metavar="N",
+        help=f"at most N (default {default}; 0: all)",
+    )
+
+
+def _inputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "inputs", nargs="*", metavar="key=value", help="inputs (see below; key:=JSON, key=@file)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``replicate`` command's parser."""
+    from replicate import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="replicate",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"replicate-client {__version__}")
+    _global_options(parser, suppress=False)
+    parser.set_defaults(handler=None, usage=parser.format_usage)
+    top = _Commands(parser.add_subparsers(dest="command", metavar="COMMAND"))
+
+    for name, help in (
+        ("run", "run a model and print its output"),
+        ("stream", "run a model and print its text output as it is produced"),
+    ):
+        run = top.add(name, run_command, help, epilog=_EPILOG, formatter_class=_RAW)
+        run.add_argument(
+            "model", metavar="MODEL", help="owner/name, owner/name:version or a version ID"
+        )
+        _inputs(run)
+        run.add_argument(
+            "--no-wait", action="store_true", help="print the prediction's ID and exit"
+        )
+        run.add_argument("--output-dir", "-o", metavar="DIR", help="save output files in DIR")
+        run.add_argument(
+            "--json", action="store_true", help="print only the finished prediction, as JSON"
+        )
+        run.add_argument(
+            "--webhook", metavar="URL", help="a URL to receive the prediction's updates"
+        )
+        run.add_argument(
+            "--webhook-events",
+            type=_events,
+            metavar="EVENTS",
+            help="which events reach the webhook: start,output,logs,completed",
+        )
+        run.add_argument("--logs", action="store_true", help="print the model's logs (on stderr)")
+
+    predictions = top.group("predictions", "list, show and cancel predictions")
+    _limit(
+        predictions.add("list", commands.predictions_list, "list your predictions, newest first")
+    )
+    for name, handler, help in (
+        ("get", commands.predictions_get, "show a prediction"),
+        ("cancel", commands.predictions_cancel, "cancel a prediction"),
+    ):
+        command = predictions.add(name, handler, help)
+        command.add_argument("id", metavar="ID")
+    for command in predictions.parsers():
+        _json(command)
+
+    models = top.group("models", "find models and see their inputs")
+    get = models.add("get", commands.models_get, "show a model and its inputs")
+    get.add_argument("model", metavar="OWNER/NAME")
+    _limit(models.add("list", commands.models_list, "list public models"))
+    search = models.add("search", commands.models_search, "search public models")
+    search.add_argument("query", metavar="QUERY")
+    _limit(search)
+    versions = models.add("versions", commands.models_versions, "list a model's versions")
+    versions.add_argument("model", metavar="OWNER/NAME")
+    _limit(versions)
+    for command in models.parsers():
+        _json(command)
+
+    files = top.group("files", "upload, list, download and delete files")
+    upload = files.add("upload", commands.files_upload, "upload a file, to use as an input")
+    upload.add_argument("path", metavar="PATH")
+    upload.add_argument("--metadata", metavar="JSON", help="a JSON object kept with the file")
+    upload.add_argument("--content-type", metavar="TYPE", help="default: guessed from the name")
+    upload.add_argument("--filename", metavar="NAME", help="default: the file's own name")
+    _limit(files.add("list", commands.files_list, "list your files"))
+    for name, handler, help in (
+        ("get", commands.files_get, "show a file"),
+        ("delete", commands.files_delete, "delete a file"),
+    ):
+        files.add(name, handler, help).add_argument("id", metavar="ID")
+    download = files.add(
+        "download", commands.files_download, "download a file through its signed download URL"
+    )
+    download.add_argument("file", metavar="URL_OR_ID", help="the signed download URL, or the ID")
+    download.add_argument(
+        "--output", "-o", metavar="PATH", help="default: the file's name; -: stdout"
+    )
+    download.add_argument("--owner", help="the signed link's owner (with an ID)")
+    download.add_argument("--expiry", help="the signed link's expiry (with an ID)")
+    download.add_argument("--signature", help="the signed link's signature (with an ID)")
+    for command in files.parsers():
+        if command is not download:
+            _json(command)
+
+    trainings = top.group("trainings", "create, list, show and cancel trainings")
+    create = trainings.add(
+        "create", commands.trainings_create, "train a model version into a new version"
+    )
+    create.add_argument("model", metavar="MODEL", help="owner/name:version (or owner/name: latest)")
+    _inputs(create)
+    create.add_argument(
+        "--destination",
+        required=True,
+        metavar="OWNER/NAME",
+        help="the model the new version goes to",
+    )
+    create.add_argument("--webhook", metavar="URL", help="a URL to receive the training's updates")
+    _limit(trainings.add("list", commands.trainings_list, "list your trainings"))
+    for name, handler, help in (
+        ("get", commands.trainings_get, "show a training"),
+        ("cancel", commands.trainings_cancel, "cancel a training"),
+    ):
+        trainings.add(name, handler, help).add_argument("id", metavar="ID")
+    for command in trainings.parsers():
+        _json(command)
+
+    deployments = top.group("deployments", "manage deployments")
+    _limit(deployments.add("list", commands.deployments_list, "list your deployments"))
+    for name, handler, help in (
+        ("get", commands.deployments_get, "show a deployment"),
+        ("delete", commands.deployments_delete, "delete a deployment"),
+    ):
+        deployments.add(name, handler, help).add_argument("deployment", metavar="OWNER/NAME")
+    created = deployments.add("create", commands.deployments_create, "create a deployment")
+    created.add_argument("name", metavar="NAME")
+    created.add_argument("--model", required=True, metavar="OWNER/NAME[:VERSION]")
+    created.add_argument("--version", metavar="ID", help="default: the model's latest version")
+    created.add_argument(
+        "--hardware", required=True, metavar="SKU", help="see `replicate hardware`"
+    )
+    created.add_argument("--min-instances", type=int, default=0, metavar="N", help="default 0")
+    created.add_argument("--max-instances", type=int, default=1, metavar="N", help="default 1")
+    updated = deployments.add("update", commands.deployments_update, "change a deployment")
+    updated.add_argument("deployment", metavar="OWNER/NAME")
+    updated.add_argument("--version", metavar="ID")
+    updated.add_argument("--hardware", metavar="SKU")
+    updated.add_argument("--min-instances", type=int, metavar="N")
+    updated.add_argument("--max-instances", type=int, metavar="N")
+    for command in deployments.parsers():
+        _json(command)
+
+    _json(top.add("hardware", commands.hardware, "list the hardware models run on"))
+    _json(top.add("account", commands.account, "show the account the token belongs to"))
+    emulator = top.add(
+        "emulator",
+        commands.emulator,
+        "serve a local emulator of the API until Ctrl-C (needs the 'emulator' extra)",
+    )
+    emulator.add_argument(
+        "--port", type=int, default=8000, help="the API's port (default 8000; 0: any free)"
+    )
+    emulator.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
+    emulator.add_argument("--seed", type=int, help="seed for reproducible IDs")
+    return parser
+
+
+_RAW = argparse.RawDescriptionHelpFormatter
+
+
+def _events(text: str) -> list[str]:
+    events = [event.strip() for event in text.split(",") if event.strip()]
+    unknown = sorted(set(events) - {"start", "output", "logs", "completed"})
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown event {', '.join(unknown)} (choose from start, output, logs, completed)"
+        )
+    return events
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    """Parse ``argv``; argparse's own errors exit with code 2, the token redacted from them.
+
+    ``key=value`` arguments that argparse could not place (they came after an option) are
+    added to the command's inputs.
+    """
+    parser = build_parser()
+    captured = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(captured):
+            args, extra = parser.parse_known_args(argv)
+            inputs = getattr(args, "inputs", None)
+            strays = [item for item in extra if inputs is None or not _is_input(item)]
+            if strays:
+                parser.error(f"unrecognized arguments: {' '.join(strays)}")
+    finally:
+        sys.stderr.write(_redact(captured.getvalue(), argv))
+    if inputs is not None:
+        args.inputs = [*inputs, *extra]
+    return args
+
+
+def _is_input(argument: str) -> bool:
+    return not argument.startswith("-") and "=" in argument
+
+
+def _redact(text: str, argv: list[str]) -> str:
+    secrets = [value for option, value in itertools.pairwise(argv) if option == "--token" and value]
+    secrets += [item.partition("=")[2] for item in argv if item.startswith("--token=")]
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
