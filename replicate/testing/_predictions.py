@@ -211,18 +211,26 @@ class Runs:
                 return store.file_contents[match.group(1)]
         return None
 
-    async def respond(self, request: Request, run: Run, created: bool = True) -> Response:
+    def as_created(self, run: Run) -> JSON:
+        """The run as its create request first saw it: ``starting``, before any work.
+
+        The engine may already be running it on its own thread; a create answered without
+        waiting must still say ``starting``, as the real API does.
+        """
+        shown = self.store.render(run)
+        shown.update(status="starting", output=None, logs="", started_at=None, completed_at=None)
+        shown["metrics"] = {}
+        return shown
+
+    async def respond(self, request: Request, run: Run) -> Response:
         """The create response: waits for the end when ``Prefer: wait`` asks for it."""
         wait = parse_prefer(request.headers.get("prefer"))
-        if wait is None:
+        if wait is not None and await run.signal.wait_for(
+            lambda: run.done, timeout=min(wait, MAX_WAIT)
+        ):
             return JSONResponse(self.store.render(run), status_code=201)
-        finished = await run.signal.wait_for(lambda: run.done, timeout=min(wait, MAX_WAIT))
-        if finished:
-            return JSONResponse(self.store.render(run), status_code=201)
-        # The window ran out: the answer is the prediction as it was created.
-        shown = self.store.render(run)
-        shown.update(status="starting", output=None, logs="", started_at=None)
-        return JSONResponse(shown, status_code=202)
+        # No wait asked, or the window ran out (202: not all outputs yet).
+        return JSONResponse(self.as_created(run), status_code=201 if wait is None else 202)
 
 
 def _later(timestamp: str, seconds: float) -> str:
@@ -321,7 +329,7 @@ def routes(app: EmulatorApp) -> list[BaseRoute]:
         run = runs.create(
             request, body, entry, version_id, kind="training", on_success=trainer, runner=TRAINER
         )
-        return JSONResponse(_training_view(store.render(run)), status_code=201)
+        return JSONResponse(_training_view(runs.as_created(run)), status_code=201)
 
     async def list_trainings(request: Request) -> Response:
         with store.lock:
