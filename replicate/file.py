@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import mimetypes
 import os
 import pathlib
 from dataclasses import dataclass, field
@@ -11,14 +10,15 @@ from typing import TYPE_CHECKING, Any, BinaryIO, NotRequired, TypedDict, Unpack
 
 import httpx
 
+from replicate._files import FileInput, MultipartUpload, file_input, measure
 from replicate.helpers import FileEncodingStrategy
 from replicate.pagination import Cursor, Page, cursor_request, page_from_json
 from replicate.resource import Namespace, Resource
 
 if TYPE_CHECKING:
-    pass
+    from replicate.client import Client
 
-__all__ = ["File", "FileEncodingStrategy", "Files"]
+__all__ = ["File", "FileEncodingStrategy", "Files", "async_upload", "upload"]
 
 
 @dataclass(kw_only=True)
@@ -104,43 +104,37 @@ class Files(Namespace):
 
     def create(
         self,
-        file: str | pathlib.Path | BinaryIO | io.IOBase,
+        file: str | pathlib.Path | BinaryIO | io.IOBase | bytes | bytearray | memoryview,
         **params: Unpack[CreateFileParams],
     ) -> File:
-        """Upload a file (a path or a binary file object), keeping its name and type.
+        """Upload a file (a path, an open file, or bytes), keeping its name and type.
+
+        The file is streamed from disk, not read whole; one over 100 MiB raises
+        ``FileTooLargeError`` before anything is sent.
 
         Example::
 
             with open("mask.png", "rb") as image:
                 file = replicate.files.create(image, metadata={"customer_reference_id": 123})
         """
-        if isinstance(file, str | pathlib.Path):
-            path = pathlib.Path(file)
-            params.setdefault("filename", path.name)
-            with path.open("rb") as opened:
-                return self.create(opened, **params)
-        response = self._client._request(_create_request(file, params), **self._upload_timeout())
-        return file_from_json(response.json())
+        found = _file_input(file, params)
+        measure(found)
+        return upload(self._client, found, params.get("metadata"))
 
     async def async_create(
         self,
-        file: str | pathlib.Path | BinaryIO | io.IOBase,
+        file: str | pathlib.Path | BinaryIO | io.IOBase | bytes | bytearray | memoryview,
         **params: Unpack[CreateFileParams],
     ) -> File:
-        """Upload a file, asynchronously.
+        """Upload a file, asynchronously (the file is read in a worker thread).
 
         Example::
 
             file = await replicate.files.async_create("mask.png")
         """
-        if isinstance(file, str | pathlib.Path):
-            path = pathlib.Path(file)
-            params.setdefault("filename", path.name)
-            with path.open("rb") as opened:
-                return await self.async_create(opened, **params)
-        request = _create_request(file, params)
-        response = await self._client._async_request(request, **self._upload_timeout())
-        return file_from_json(response.json())
+        found = _file_input(file, params)
+        await async_measure(found)
+        return await async_upload(self._client, found, params.get("metadata"))
 
     def get(self, file_id: str) -> File:
         """A file, by ID.
@@ -242,34 +236,96 @@ class Files(Namespace):
         request = download._get_kwargs(file_id, owner=owner, expiry=expiry, signature=signature)
         return (await self._client._async_request(request, follow_redirects=True)).content
 
-    def _upload_timeout(self) -> dict[str, Any]:
-        # an upload takes as long as it takes to send: no read/write limit, as in replicate 1.x
-        base = self._client.timeout
-        return {
-            "timeout": httpx.Timeout(connect=base.connect, read=None, write=None, pool=base.pool)
-        }
+
+def upload(client: Client, file: FileInput, metadata: dict[str, Any] | None = None) -> File:
+    """Upload a measured file with ``POST /files`` (used by ``files.create`` and file inputs).
+
+    Example::
+
+        found = file_input(Path("photo.jpg"), "photo")
+        measure(found)
+        print(upload(client, found).urls["get"])
+    """
+    request, multipart = _create_request(file, metadata)
+    request["content"] = multipart.sync_body()
+    response = client._request(request, timeout=_upload_timeout(client))
+    return file_from_json(response.json())
 
 
-def _create_request(file: BinaryIO | io.IOBase, params: CreateFileParams) -> dict[str, Any]:
+async def async_upload(
+    client: Client, file: FileInput, metadata: dict[str, Any] | None = None
+) -> File:
+    """Upload a measured file, asynchronously; the file is read in a worker thread.
+
+    Example::
+
+        print((await async_upload(client, found)).urls["get"])
+    """
+    request, multipart = _create_request(file, metadata)
+    request["content"] = multipart.async_body()
+    response = await client._async_request(request, timeout=_upload_timeout(client))
+    return file_from_json(response.json())
+
+
+async def async_measure(file: FileInput) -> None:
+    """``measure``, in a worker thread unless the file is already in memory.
+
+    Example::
+
+        await async_measure(found)
+    """
+    if file.in_memory:
+        measure(file)
+        return
+    from anyio import to_thread
+
+    await to_thread.run_sync(measure, file)
+
+
+def _file_input(file: Any, params: CreateFileParams) -> FileInput:
+    source = pathlib.Path(file) if isinstance(file, str | os.PathLike) else file
+    found = file_input(
+        source,
+        "file",
+        filename=params.get("filename"),
+        content_type=params.get("content_type"),
+    )
+    if found is None:
+        raise ValueError(
+            "Unsupported file type. Must be a file path, a file-like object or bytes, "
+            f"not {type(file).__name__}."
+        )
+    found.where = found.filename
+    return found
+
+
+def _upload_timeout(client: Client) -> httpx.Timeout:
+    # Sending the body takes as long as the link needs, and the answer comes only once the
+    # whole file is in: no read or write limit, as in replicate 1.x; connecting still has one.
+    base = client.timeout
+    return httpx.Timeout(connect=base.connect, read=None, write=None, pool=base.pool)
+
+
+def _create_request(
+    file: FileInput, metadata: dict[str, Any] | None
+) -> tuple[dict[str, Any], MultipartUpload]:
+    """The generated layer's request (its URL and form fields), with a streamed body."""
     from replicate_api.api.files import create
     from replicate_api.models import FileCreateRequest, FileCreateRequestMetadata
     from replicate_api.types import UNSET
     from replicate_api.types import File as Upload
 
-    if not isinstance(file, io.IOBase | BinaryIO) and not hasattr(file, "read"):
-        raise ValueError("Unsupported file type. Must be a file path or file-like object.")
-    file.seek(0)
-    filename = params.get("filename") or os.path.basename(getattr(file, "name", "") or "file")
-    content_type = (
-        params.get("content_type")
-        or mimetypes.guess_type(filename)[0]
-        or "application/octet-stream"
-    )
-    metadata = params.get("metadata")
     body = FileCreateRequest(
-        content=Upload(payload=file, file_name=filename, mime_type=content_type),  # type: ignore[arg-type]
-        filename=filename,
-        type_=content_type,
+        content=Upload(
+            payload=file.source,  # type: ignore[arg-type]  # only its identity is used
+            file_name=file.filename,
+            mime_type=file.content_type,
+        ),
+        filename=file.filename,
+        type_=file.content_type,
         metadata=UNSET if metadata is None else FileCreateRequestMetadata.from_dict(metadata),
     )
-    return create._get_kwargs(body=body)
+    request = create._get_kwargs(body=body)
+    multipart = MultipartUpload(request.pop("files"), file)
+    request["headers"] = {**request.get("headers", {}), **multipart.headers}
+    return request, multipart
