@@ -1,21 +1,207 @@
-"""``run``: create a prediction, wait for it, and give its output."""
+"""``run`` and ``stream``: create a prediction, then give its output or its events.
+
+``run``, as in replicate 1.x:
+
+- ``ref`` is ``owner/name``, ``owner/name:version``, a bare version id, a ``Model`` or a
+  ``Version``. A version (named or given) is created through ``POST /predictions``; a model
+  without one through ``POST /models/{owner}/{name}/predictions`` (official models run so).
+- ``wait=True`` sends ``Prefer: wait`` (the API holds the request up to 60 s), ``wait=N`` sends
+  ``Prefer: wait=N``, ``wait=False`` none; the read timeout is N + 5 s for that request. A
+  prediction that outlives the window is waited for as ``replicate._wait`` says: on its
+  stream when it has one (returning within a round trip of the end), else by polling on a
+  schedule that starts at 50 ms.
+- ``status: failed`` raises ``ModelError`` carrying the prediction; ``canceled`` and ``aborted``
+  return the output as it is (usually None), as 1.x does.
+- Iterator outputs: when ``ref`` names a version (``owner/name:version`` or a ``Version``)
+  whose schema marks the output ``x-cog-array-type: iterator`` (or any array, for Cog before
+  0.3.9), the output comes back as an iterator, as in 1.x: of the items as they are made
+  while the prediction runs (read from its stream when the items are strings, polled
+  otherwise), or of the finished list. The version is fetched at most once per client, and
+  only when the output could be one (a list, or a prediction still running). ``owner/name``
+  and bare version ids give the plain list, as in 1.x, without that extra request (versionless
+  models have no version to ask); ``stream()`` gives their tokens as they come.
+- ``deadline=`` (seconds, client-side) bounds the whole call: the ``Prefer: wait`` window
+  shrinks to fit, and when it passes the prediction is canceled (its output would never be
+  returned) and ``DeadlineExceededError`` raised. ``cancel_after=`` is the server-side
+  ``Cancel-After`` header (``"5m"``, or seconds), which outlives this process.
+- A KeyboardInterrupt (or task cancellation) once the prediction exists cancels it on the
+  server, then propagates (``Client(cancel_on_interrupt=False)`` turns this off). One during
+  the create request itself cannot: the prediction's id is not known yet.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from replicate.exceptions import ModelError
+import httpx
+
+from replicate._stream import (
+    ServerSentEvent,
+    aiter_events,
+    async_stream_events,
+    failed_from_event,
+    iter_events,
+    stream_events,
+)
+from replicate._wait import (
+    Deadline,
+    ProgressCallback,
+    aiter_output,
+    async_cancel_on_interrupt,
+    async_wait_until_ended,
+    cancel_on_interrupt,
+    has_ended,
+    iter_output,
+    wait_until_ended,
+    wait_window,
+)
+from replicate.exceptions import DeadlineExceededError, ModelError, ReplicateError
 from replicate.helpers import transform_output
 from replicate.identifier import resolve
-from replicate.prediction import TERMINAL_STATUSES, Prediction
 
 if TYPE_CHECKING:
     from replicate.client import Client
     from replicate.identifier import ModelVersionIdentifier
     from replicate.model import Model
+    from replicate.prediction import Prediction
     from replicate.version import Version
 
-__all__ = ["async_run", "run", "stream_not_available"]
+__all__ = ["OutputKind", "async_run", "async_stream", "output_kind", "run", "stream"]
+
+
+# -- decisions (no I/O) ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """What ``ref`` names: a version (given or by id) and/or a model."""
+
+    version: Version | None
+    version_id: str | None
+    owner: str
+    name: str
+
+    @classmethod
+    def of(cls, ref: str | Model | Version | ModelVersionIdentifier) -> Target:
+        """Parse a reference; ValueError if it names nothing that can run."""
+        version, owner, name, version_id = resolve(ref)
+        if version_id is None and not (owner and name):
+            raise ValueError(
+                f"Invalid argument: {ref}. Expected model, version, or reference in the format "
+                "owner/name or owner/name:version"
+            )
+        return cls(version, version_id, owner or "", name or "")
+
+    @property
+    def names_version(self) -> bool:
+        """Whether the output type can be known, as in 1.x: a Version, or owner/name:version."""
+        return self.version is not None or bool(self.owner and self.version_id)
+
+
+@dataclass(frozen=True)
+class OutputKind:
+    """How a version's output is typed, from its ``openapi_schema``."""
+
+    iterator: bool
+    """Whether the output is an iterator (``x-cog-array-type: iterator``)."""
+
+    text_items: bool
+    """Whether its items are strings (tokens or URLs), so its stream's events are the items."""
+
+
+def output_kind(schema: dict[str, Any] | None, cog_version: str | None = None) -> OutputKind:
+    """The output kind a version's ``openapi_schema`` describes.
+
+    Example::
+
+        output_kind({"components": {"schemas": {"Output": {
+            "type": "array", "items": {"type": "string"}, "x-cog-array-type": "iterator"}}}})
+        # OutputKind(iterator=True, text_items=True)
+    """
+    components = (schema or {}).get("components") or {}
+    output = (components.get("schemas") or {}).get("Output") or {}
+    is_array = output.get("type") == "array"
+    iterator = is_array and (
+        output.get("x-cog-array-type") == "iterator" or _before_array_types(cog_version)
+    )
+    items = output.get("items") or {}
+    return OutputKind(iterator=iterator, text_items=items.get("type") == "string")
+
+
+def _before_array_types(cog_version: str | None) -> bool:
+    """Cog wrote ``x-cog-array-type`` from 0.3.9 on; before, every array output iterated."""
+    if not cog_version:
+        return False
+    parts: list[int] = []
+    for part in cog_version.split(".")[:3]:
+        digits = "".join(char for char in part if char.isdigit())
+        if not digits:
+            return False
+        parts.append(int(digits))
+    return tuple(parts) < (0, 3, 9)
+
+
+def _ended(prediction: Prediction) -> bool:
+    return has_ended(prediction.status, prediction.completed_at)
+
+
+def _final_output(
+    client: Client, prediction: Prediction, kind: OutputKind | None, use_file_output: bool | None
+) -> Any:
+    if prediction.status == "failed":
+        raise ModelError(prediction)
+    output = prediction.output
+    if kind is not None and kind.iterator and isinstance(output, list):
+        if use_file_output:
+            return (transform_output(item, client) for item in output)
+        return iter(output)
+    if use_file_output:
+        return transform_output(output, client)
+    return output
+
+
+def _create_options(params: dict[str, Any], window: bool | int) -> dict[str, Any]:
+    return {**params, "wait": window}
+
+
+# -- sync -----------------------------------------------------------------------------------
+
+
+def _create(
+    client: Client, target: Target, input: dict[str, Any] | None, params: dict[str, Any]
+) -> Prediction:
+    if target.version_id is not None:
+        return client.predictions.create(version=target.version_id, input=input or {}, **params)
+    return client.models.predictions.create(
+        (target.owner, target.name), input=input or {}, **params
+    )
+
+
+def _output_kind(client: Client, target: Target) -> OutputKind | None:
+    if target.version is not None:
+        return output_kind(target.version.openapi_schema, target.version.cog_version)
+    assert target.version_id is not None
+    cache = client._pool.output_kinds
+    kind: OutputKind | None = cache.get(target.version_id)
+    if kind is None:
+        from replicate.version import Versions
+
+        try:
+            version = Versions(client, (target.owner, target.name)).get(target.version_id)
+        except ReplicateError:
+            return None  # the output is right either way; only its type (list) differs
+        kind = output_kind(version.openapi_schema, version.cog_version)
+        _remember(cache, target.version_id, kind)
+    return kind
+
+
+def _remember(cache: dict[str, Any], version_id: str, kind: OutputKind) -> None:
+    if len(cache) >= 1024:  # a bound, for processes that run very many versions
+        cache.clear()
+    cache[version_id] = kind
 
 
 def run(
@@ -24,15 +210,132 @@ def run(
     input: dict[str, Any] | None = None,
     *,
     use_file_output: bool | None = True,
+    wait: bool | int = True,
+    deadline: float | None = None,
+    on_progress: ProgressCallback | None = None,
     **params: Any,
 ) -> Any:
-    """Run a model: create the prediction (holding the request open with ``Prefer: wait``
-    unless ``wait=False``), poll until it ends, and return its output."""
-    params.setdefault("wait", True)
-    prediction = _create(client, ref, input, params)
-    if prediction.status not in TERMINAL_STATUSES:
-        prediction.wait()
-    return _output(client, prediction, use_file_output)
+    """Run a model and return its output (the module's docstring has every rule).
+
+    Example::
+
+        output = run(client, "replicate/hello-world", {"text": "Alice"}, deadline=60)
+    """
+    target = Target.of(ref)
+    clock = Deadline(deadline)
+    prediction = _create(client, target, input, _create_options(params, wait_window(wait, clock)))
+    kind: OutputKind | None = None
+    with cancel_on_interrupt(prediction):
+        if not _ended(prediction):
+            kind = _output_kind(client, target) if target.names_version else None
+            if kind is not None and kind.iterator:
+                return _iterate(client, prediction, kind, clock, use_file_output)
+            try:
+                wait_until_ended(prediction, clock, on_progress)
+            except DeadlineExceededError:
+                prediction._cancel_quietly()
+                raise
+        elif target.names_version and isinstance(prediction.output, list):
+            kind = _output_kind(client, target)
+    return _final_output(client, prediction, kind, use_file_output)
+
+
+def _iterate(
+    client: Client,
+    prediction: Prediction,
+    kind: OutputKind,
+    deadline: Deadline,
+    use_file_output: bool | None,
+) -> Iterator[Any]:
+    """The items of an iterator output as they are made: from the stream, or polled."""
+    with cancel_on_interrupt(prediction):
+        try:
+            given = 0
+            url = (prediction.urls or {}).get("stream")
+            if url and kind.text_items:
+                done = False
+                try:
+                    for event in iter_events(client, url, deadline=deadline):
+                        name = event.event
+                        if name == "output":
+                            given += 1
+                            data = event.data
+                            yield transform_output(data, client) if use_file_output else data
+                        elif name == "error":
+                            raise failed_from_event(prediction, event)
+                        elif name == "done":
+                            done = True
+                except (ReplicateError, httpx.HTTPError):
+                    pass  # the stream cannot be read: poll for the rest
+                if done:
+                    return
+                if deadline.expired():
+                    raise DeadlineExceededError(prediction, deadline.seconds or 0.0)
+            for item in iter_output(prediction, deadline=deadline, start=given):
+                yield transform_output(item, client) if use_file_output else item
+        except DeadlineExceededError:
+            prediction._cancel_quietly()
+            raise
+
+
+def stream(
+    client: Client,
+    ref: str | Model | Version | ModelVersionIdentifier,
+    input: dict[str, Any] | None = None,
+    *,
+    use_file_output: bool | None = True,
+    **params: Any,
+) -> Iterator[ServerSentEvent]:
+    """Create a prediction and yield its server-sent events through ``done``.
+
+    The prediction is created when iteration starts (a generator, as in 1.x), with
+    ``stream=True`` as 1.x sends it. ``ReplicateError`` if the model does not stream;
+    ``StreamError`` on an ``error`` event.
+
+    Example::
+
+        for event in stream(client, "replicate/language-model", {"prompt": "Hi"}):
+            print(str(event), end="")
+    """
+    target = Target.of(ref)
+    params.setdefault("stream", True)
+    prediction = _create(client, target, input, params)
+    yield from stream_events(prediction, use_file_output=use_file_output)
+
+
+# -- async ----------------------------------------------------------------------------------
+
+
+async def _async_create(
+    client: Client, target: Target, input: dict[str, Any] | None, params: dict[str, Any]
+) -> Prediction:
+    if target.version_id is not None:
+        return await client.predictions.async_create(
+            version=target.version_id, input=input or {}, **params
+        )
+    return await client.models.predictions.async_create(
+        (target.owner, target.name), input=input or {}, **params
+    )
+
+
+async def _async_output_kind(client: Client, target: Target) -> OutputKind | None:
+    if target.version is not None:
+        return output_kind(target.version.openapi_schema, target.version.cog_version)
+    assert target.version_id is not None
+    cache = client._pool.output_kinds
+    kind: OutputKind | None = cache.get(target.version_id)
+    if kind is None:
+        from replicate.version import Versions
+
+        try:
+            version = await Versions(client, (target.owner, target.name)).async_get(
+                target.version_id
+            )
+        except ReplicateError:
+            return None
+        kind = output_kind(version.openapi_schema, version.cog_version)
+        _remember(cache, target.version_id, kind)
+    return kind
 
 
 async def async_run(
@@ -41,57 +344,106 @@ async def async_run(
     input: dict[str, Any] | None = None,
     *,
     use_file_output: bool | None = True,
+    wait: bool | int = True,
+    deadline: float | None = None,
+    on_progress: ProgressCallback | None = None,
     **params: Any,
 ) -> Any:
-    """Run a model, asynchronously (see ``run``)."""
-    params.setdefault("wait", True)
-    version_id, owner, name = _target(ref)
-    if version_id is not None:
-        prediction = await client.predictions.async_create(
-            version=version_id, input=input or {}, **params
-        )
-    else:
-        prediction = await client.models.predictions.async_create(
-            (owner, name), input=input or {}, **params
-        )
-    if prediction.status not in TERMINAL_STATUSES:
-        await prediction.async_wait()
-    return _output(client, prediction, use_file_output)
+    """Run a model and return its output, asynchronously (see ``run``).
+
+    Iterator outputs come back as async iterators, as in 1.x.
+
+    Example::
+
+        output = await async_run(client, "replicate/hello-world", {"text": "Alice"})
+    """
+    target = Target.of(ref)
+    clock = Deadline(deadline)
+    options = _create_options(params, wait_window(wait, clock))
+    prediction = await _async_create(client, target, input, options)
+    kind: OutputKind | None = None
+    async with async_cancel_on_interrupt(prediction):
+        if not _ended(prediction):
+            kind = await _async_output_kind(client, target) if target.names_version else None
+            if kind is not None and kind.iterator:
+                return _aiterate(client, prediction, kind, clock, use_file_output)
+            try:
+                await async_wait_until_ended(prediction, clock, on_progress)
+            except DeadlineExceededError:
+                await prediction._async_cancel_quietly()
+                raise
+        elif target.names_version and isinstance(prediction.output, list):
+            kind = await _async_output_kind(client, target)
+    output = _final_output(client, prediction, kind, use_file_output)
+    if isinstance(output, Iterator):
+        return _async_items(output)
+    return output
 
 
-def _target(ref: str | Model | Version | ModelVersionIdentifier) -> tuple[str | None, str, str]:
-    _, owner, name, version_id = resolve(ref)
-    if version_id is None and not (owner and name):
-        raise ValueError(
-            f"Invalid argument: {ref}. Expected model, version, or reference in the format "
-            "owner/name or owner/name:version"
-        )
-    return version_id, owner or "", name or ""
+async def _async_items(items: Iterator[Any]) -> AsyncIterator[Any]:
+    for item in items:
+        yield item
 
 
-def _create(
+async def _aiterate(
+    client: Client,
+    prediction: Prediction,
+    kind: OutputKind,
+    deadline: Deadline,
+    use_file_output: bool | None,
+) -> AsyncIterator[Any]:
+    """The items of an iterator output as they are made, asynchronously (see ``_iterate``)."""
+    async with async_cancel_on_interrupt(prediction):
+        try:
+            given = 0
+            url = (prediction.urls or {}).get("stream")
+            if url and kind.text_items:
+                done = False
+                try:
+                    # aclosing: an early exit closes the stream now, in this task
+                    async with aclosing(aiter_events(client, url, deadline=deadline)) as events:
+                        async for event in events:
+                            name = event.event
+                            if name == "output":
+                                given += 1
+                                data = event.data
+                                yield transform_output(data, client) if use_file_output else data
+                            elif name == "error":
+                                raise failed_from_event(prediction, event)
+                            elif name == "done":
+                                done = True
+                except (ReplicateError, httpx.HTTPError):
+                    pass
+                if done:
+                    return
+                if deadline.expired():
+                    raise DeadlineExceededError(prediction, deadline.seconds or 0.0)
+            async for item in aiter_output(prediction, deadline=deadline, start=given):
+                yield transform_output(item, client) if use_file_output else item
+        except DeadlineExceededError:
+            await prediction._async_cancel_quietly()
+            raise
+
+
+async def async_stream(
     client: Client,
     ref: str | Model | Version | ModelVersionIdentifier,
-    input: dict[str, Any] | None,
-    params: dict[str, Any],
-) -> Prediction:
-    version_id, owner, name = _target(ref)
-    if version_id is not None:
-        return client.predictions.create(version=version_id, input=input or {}, **params)
-    return client.models.predictions.create((owner, name), input=input or {}, **params)
+    input: dict[str, Any] | None = None,
+    *,
+    use_file_output: bool | None = True,
+    **params: Any,
+) -> AsyncIterator[ServerSentEvent]:
+    """Create a prediction and yield its server-sent events, asynchronously (see ``stream``).
 
+    Example::
 
-def _output(client: Client, prediction: Prediction, use_file_output: bool | None) -> Any:
-    if prediction.status == "failed":
-        raise ModelError(prediction)
-    if use_file_output:
-        return transform_output(prediction.output, client)
-    return prediction.output
-
-
-def stream_not_available() -> NotImplementedError:
-    """The error streaming calls raise until server-sent event streaming is implemented."""
-    return NotImplementedError(
-        "Streaming output is not available yet in this version of replicate-client. "
-        "Use replicate.run(), or prediction.wait() and prediction.output_iterator() instead."
-    )
+        async for event in async_stream(client, "replicate/language-model", {"prompt": "Hi"}):
+            print(str(event), end="")
+    """
+    target = Target.of(ref)
+    params.setdefault("stream", True)
+    prediction = await _async_create(client, target, input, params)
+    events = async_stream_events(prediction, use_file_output=use_file_output)
+    async with aclosing(events):
+        async for event in events:
+            yield event

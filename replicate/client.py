@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import platform
 import threading
 import weakref
-from collections.abc import AsyncIterator, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 import httpx
 
@@ -25,7 +24,10 @@ from replicate._retry import (
 from replicate.exceptions import ReplicateError
 
 if TYPE_CHECKING:
+    import asyncio
+
     from replicate._api import APIClient
+    from replicate._stream import ServerSentEvent
     from replicate.account import Accounts
     from replicate.collection import Collections
     from replicate.deployment import Deployments
@@ -33,7 +35,7 @@ if TYPE_CHECKING:
     from replicate.hardware import HardwareNamespace
     from replicate.identifier import ModelVersionIdentifier
     from replicate.model import Model, Models
-    from replicate.prediction import Predictions
+    from replicate.prediction import Prediction, PredictionParams, Predictions
     from replicate.search import SearchResults
     from replicate.training import Trainings
     from replicate.version import Version
@@ -44,6 +46,8 @@ __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "Client"]
 DEFAULT_BASE_URL = "https://api.replicate.com/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, read=30.0, write=30.0, connect=5.0, pool=10.0)
 DEFAULT_POLL_INTERVAL = 0.5
+MAX_CONNECTIONS = 1000
+"""The connection pool's ceiling (see ``default_limits``)."""
 
 # keyword arguments of httpx.Client that configure the transport, which this client builds
 # itself so that it can wrap it with the retry policy
@@ -57,7 +61,10 @@ class Client:
     ``base_url`` or ``REPLICATE_BASE_URL`` (with or without ``/v1``); both are read when the
     first request is made. Other keyword arguments go to ``httpx.Client`` and
     ``httpx.AsyncClient`` (``transport=``, ``headers=``, ``verify=``, ...). The client keeps one
-    connection pool, which ``client.api`` (the generated ``replicate_api`` client) shares.
+    connection pool, which ``client.api`` (the generated ``replicate_api`` client) shares; it
+    holds up to 1000 connections (see ``default_limits``), as every ``run`` may hold one for a
+    whole ``Prefer: wait`` window. ``poll_interval`` is the slowest polling period while
+    waiting, and ``cancel_on_interrupt=False`` leaves predictions running on Ctrl-C.
 
     Example::
 
@@ -75,6 +82,7 @@ class Client:
         timeout: httpx.Timeout | float | None = None,
         max_retries: int = DEFAULT_MAX_RETRIES,
         poll_interval: float | None = None,
+        cancel_on_interrupt: bool = True,
         **kwargs: Any,
     ) -> None:
         if max_retries < 0:
@@ -89,6 +97,7 @@ class Client:
         self._timeout: httpx.Timeout | None = None  # per-copy override (with_options)
         self._max_retries: int | None = None
         self._poll_interval = poll_interval
+        self._cancel_on_interrupt = cancel_on_interrupt
 
     # -- configuration -----------------------------------------------------------------------
 
@@ -117,6 +126,21 @@ class Client:
     @poll_interval.setter
     def poll_interval(self, value: float) -> None:
         self._poll_interval = value
+
+    @property
+    def cancel_on_interrupt(self) -> bool:
+        """Whether a KeyboardInterrupt or a task cancellation during ``run``, ``stream`` or
+        ``wait`` cancels the prediction on the server before it is re-raised (default True).
+
+        Example::
+
+            client = Client(cancel_on_interrupt=False)  # Ctrl-C leaves predictions running
+        """
+        return self._cancel_on_interrupt
+
+    @cancel_on_interrupt.setter
+    def cancel_on_interrupt(self, value: bool) -> None:
+        self._cancel_on_interrupt = value
 
     @property
     def timeout(self) -> httpx.Timeout:
@@ -154,6 +178,7 @@ class Client:
         copy._timeout = self._timeout if timeout is None else httpx.Timeout(timeout)
         copy._max_retries = self._max_retries if max_retries is None else max_retries
         copy._poll_interval = self._poll_interval
+        copy._cancel_on_interrupt = self._cancel_on_interrupt
         return copy
 
     @property
@@ -245,17 +270,38 @@ class Client:
         input: dict[str, Any] | None = None,
         *,
         use_file_output: bool | None = True,
-        **params: Any,
+        wait: bool | int = True,
+        deadline: float | None = None,
+        on_progress: Callable[[Prediction], object] | None = None,
+        **params: Unpack[PredictionParams],
     ) -> Any:
-        """Run a model and wait for its output.
+        """Run a model and return its output (see ``replicate._run.run`` for every rule).
+
+        ``ref`` is ``owner/name``, ``owner/name:version``, a version id, a ``Model`` or a
+        ``Version``. ``wait`` sets ``Prefer: wait`` (``True``: up to 60 s, N: N seconds,
+        ``False``: none); a prediction that outlives it is followed on its stream. A failed
+        prediction raises ``ModelError``. ``deadline`` (seconds) cancels the prediction and
+        raises ``DeadlineExceededError`` when it passes; ``cancel_after=`` sets the server-side
+        ``Cancel-After``; ``on_progress`` gets the prediction at each change while waiting.
+        Other options (``webhook=``, ``webhook_events_filter=``, ``file_encoding_strategy=``)
+        go to the prediction.
 
         Example::
 
-            output = client.run("replicate/hello-world", input={"text": "Alice"})
+            output = client.run("replicate/hello-world", input={"text": "Alice"}, deadline=120)
         """
         from replicate._run import run
 
-        return run(self, ref, input, use_file_output=use_file_output, **params)
+        return run(
+            self,
+            ref,
+            input,
+            use_file_output=use_file_output,
+            wait=wait,
+            deadline=deadline,
+            on_progress=on_progress,
+            **params,
+        )
 
     async def async_run(
         self,
@@ -263,9 +309,15 @@ class Client:
         input: dict[str, Any] | None = None,
         *,
         use_file_output: bool | None = True,
-        **params: Any,
+        wait: bool | int = True,
+        deadline: float | None = None,
+        on_progress: Callable[[Prediction], object] | None = None,
+        **params: Unpack[PredictionParams],
     ) -> Any:
-        """Run a model and wait for its output, asynchronously.
+        """Run a model and return its output, asynchronously (see ``run``).
+
+        ``on_progress`` may be a coroutine function. Cancelling the task cancels the
+        prediction on the server (unless ``cancel_on_interrupt=False``).
 
         Example::
 
@@ -273,7 +325,16 @@ class Client:
         """
         from replicate._run import async_run
 
-        return await async_run(self, ref, input, use_file_output=use_file_output, **params)
+        return await async_run(
+            self,
+            ref,
+            input,
+            use_file_output=use_file_output,
+            wait=wait,
+            deadline=deadline,
+            on_progress=on_progress,
+            **params,
+        )
 
     def stream(
         self,
@@ -281,18 +342,22 @@ class Client:
         *,
         input: dict[str, Any] | None = None,
         use_file_output: bool | None = True,
-        **params: Any,
-    ) -> Iterator[Any]:
-        """Run a model and stream its output (not available yet in this version).
+        **params: Unpack[PredictionParams],
+    ) -> Iterator[ServerSentEvent]:
+        """Run a model and yield its server-sent events as they come, through ``done``.
+
+        ``str(event)`` is the output text of an ``output`` event (``""`` for the others); an
+        ``error`` event raises ``StreamError``; a dropped connection resumes where it left
+        off. The prediction is created when iteration starts, as in replicate 1.x.
 
         Example::
 
-            for event in client.stream("meta/meta-llama-3-8b-instruct", input={"prompt": "Hi"}):
+            for event in client.stream("replicate/language-model", input={"prompt": "Hi"}):
                 print(str(event), end="")
         """
-        from replicate._run import stream_not_available
+        from replicate._run import stream
 
-        raise stream_not_available()
+        return stream(self, ref, input, use_file_output=use_file_output, **params)
 
     async def async_stream(
         self,
@@ -300,18 +365,20 @@ class Client:
         input: dict[str, Any] | None = None,
         *,
         use_file_output: bool | None = True,
-        **params: Any,
-    ) -> Any:
-        """Run a model and stream its output asynchronously (not available yet in this version).
+        **params: Unpack[PredictionParams],
+    ) -> AsyncIterator[ServerSentEvent]:
+        """Run a model and yield its server-sent events, asynchronously (await it first, as
+        in replicate 1.x).
 
         Example::
 
-            async for event in await client.async_stream("meta/meta-llama-3-8b-instruct"):
+            async for event in await client.async_stream("replicate/language-model",
+                                                         input={"prompt": "Hi"}):
                 print(str(event), end="")
         """
-        from replicate._run import stream_not_available
+        from replicate._run import async_stream
 
-        raise stream_not_available()
+        return async_stream(self, ref, input, use_file_output=use_file_output, **params)
 
     def search(self, query: str, *, limit: int = 20) -> SearchResults:
         """Search models, collections and documentation pages.
@@ -436,6 +503,32 @@ def _error(response: httpx.Response) -> ReplicateError:
     return ReplicateError.from_response(response, hint=hint)
 
 
+def default_limits() -> httpx.Limits:
+    """The connection pool's limits, unless ``limits=`` is given.
+
+    httpx's default of 100 connections would queue the 101st concurrent ``run`` behind the
+    others, each of which may hold its connection for a whole ``Prefer: wait`` window. So the
+    ceiling is ``MAX_CONNECTIONS``, or half the process's open-file limit where that is lower
+    (macOS allows 256 by default), and never under httpx's 100.
+
+    Example::
+
+        Client(limits=httpx.Limits(max_connections=50))  # to choose yourself
+    """
+    ceiling = MAX_CONNECTIONS
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY:
+            ceiling = min(ceiling, soft // 2)
+    except (ImportError, OSError, ValueError):  # Windows has no resource module
+        pass
+    return httpx.Limits(
+        max_connections=max(ceiling, 100), max_keepalive_connections=100, keepalive_expiry=5.0
+    )
+
+
 def _user_agent() -> str:
     return (
         f"replicate-client/{__version__} "
@@ -494,6 +587,8 @@ class _Pool:
         self._async: httpx.AsyncClient | None = None
         self._async_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
         self._api: APIClient | None = None
+        # version id -> how its output is typed (see replicate._run): versions never change
+        self.output_kinds: dict[str, Any] = {}
 
     def token(self) -> str | None:
         return self._api_token or os.environ.get("REPLICATE_API_TOKEN") or None
@@ -518,6 +613,7 @@ class _Pool:
             options["trust_env"] = transport_options["trust_env"]
         transport = options.pop("transport", None)
         async_transport = options.pop("async_transport", None)
+        transport_options.setdefault("limits", default_limits())
         if sync:
             if not isinstance(transport, httpx.BaseTransport):
                 transport = httpx.HTTPTransport(**transport_options)
@@ -547,6 +643,8 @@ class _Pool:
         An ``httpx.AsyncClient``'s connections belong to the loop that opened them: when the
         loop changes (a second ``asyncio.run()``), the old pool is dropped and a new one made.
         """
+        import asyncio  # here, not at the top: sync programs need not load it
+
         try:
             loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
         except RuntimeError:

@@ -3,6 +3,8 @@
     Exception
      └── ReplicateException                  root of every error raised by this package
           ├── ModelError                     a prediction failed; carries ``prediction``
+          │    └── StreamError               its stream sent ``error`` (also a RuntimeError)
+          ├── DeadlineExceededError          run/wait ``deadline=`` passed (also TimeoutError)
           └── ReplicateError                 the API answered with a problem+json error
                ├── BadRequestError           400
                ├── AuthenticationError       401
@@ -28,11 +30,13 @@ if TYPE_CHECKING:
     import httpx
 
     from replicate.prediction import Prediction
+    from replicate.training import Training
 
 __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "ConflictError",
+    "DeadlineExceededError",
     "ModelError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -40,6 +44,7 @@ __all__ = [
     "ReplicateError",
     "ReplicateException",
     "ServerError",
+    "StreamError",
     "UnprocessableEntityError",
 ]
 
@@ -72,6 +77,46 @@ class ModelError(ReplicateException):
     def __init__(self, prediction: Prediction) -> None:
         self.prediction = prediction
         super().__init__(prediction.error)
+
+
+class StreamError(ModelError, RuntimeError):
+    """A prediction's output stream sent an ``error`` event: the prediction failed.
+
+    ``prediction`` carries the status ``failed`` and the stream's ``detail`` as ``error``. It is
+    also a ``RuntimeError``, the type replicate 1.x raised for it, so older handlers still work.
+
+    Example::
+
+        try:
+            for event in replicate.stream("acme/chat", input={"prompt": "Hi"}):
+                print(str(event), end="")
+        except StreamError as error:
+            print("failed:", error.prediction.error)
+    """
+
+
+class DeadlineExceededError(ReplicateException, TimeoutError):
+    """The ``deadline=`` given to ``run`` or ``wait`` passed before the prediction ended.
+
+    ``prediction`` is the prediction (or training) as last seen. ``run`` cancels its prediction
+    before raising this (its output would never be returned); ``wait`` leaves it running.
+
+    Example::
+
+        try:
+            replicate.run("acme/slow", input={}, deadline=30)
+        except DeadlineExceededError as error:
+            print("gave up on", error.prediction.id)
+    """
+
+    prediction: Prediction | Training
+
+    def __init__(self, prediction: Prediction | Training, seconds: float) -> None:
+        self.prediction = prediction
+        super().__init__(
+            f"{prediction.id} did not finish within the deadline of {seconds:g} s "
+            f"(status: {prediction.status})"
+        )
 
 
 class ReplicateError(ReplicateException):

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, TypedDict, Unpack, overload
 
 import httpx
 
-from replicate.exceptions import ModelError
+from replicate import _wait
+from replicate._stream import ServerSentEvent
+from replicate._wait import TERMINAL_STATUSES, WAIT_MARGIN
 from replicate.helpers import FileEncodingStrategy, async_encode_json, encode_json
 from replicate.pagination import Cursor, Page, cursor_request, page_from_json
 from replicate.resource import Namespace, Resource
@@ -22,14 +23,15 @@ if TYPE_CHECKING:
     from replicate.deployment import Deployment
     from replicate.model import Model
 
-__all__ = ["CreatePredictionParams", "Prediction", "Predictions"]
-
-TERMINAL_STATUSES = frozenset({"succeeded", "failed", "canceled", "aborted"})
-"""A prediction in one of these states will not change any more (``aborted``: ended before it
-started)."""
-
-WAIT_MARGIN = 5.0
-"""Seconds of read timeout beyond a ``Prefer: wait`` window, so the server's answer arrives."""
+__all__ = [
+    "TERMINAL_STATUSES",
+    "WAIT_MARGIN",
+    "CreatePredictionParams",
+    "Prediction",
+    "PredictionParams",
+    "Predictions",
+    "ServerSentEvent",
+]
 
 
 @dataclass(kw_only=True)
@@ -148,53 +150,73 @@ class Prediction(Resource):
             return None
         return Prediction.Progress.parse(self.logs)
 
-    def wait(self) -> None:
-        """Wait until the prediction has finished, polling every ``client.poll_interval``.
+    def wait(
+        self,
+        *,
+        deadline: float | None = None,
+        on_progress: _wait.ProgressCallback | None = None,
+    ) -> None:
+        """Wait until the prediction has ended (any of ``TERMINAL_STATUSES``), updating it.
+
+        With ``urls.stream`` it follows the stream and returns right after the end; without,
+        it polls after 50, 100, 200, 400 ms, then every ``client.poll_interval`` (at most 2
+        requests a second by default). ``deadline`` (seconds) raises ``DeadlineExceededError``
+        when it passes, leaving the prediction running. ``on_progress`` is called with the
+        prediction each time its status, logs or output change. A KeyboardInterrupt cancels the
+        prediction on the server first, unless ``Client(cancel_on_interrupt=False)``.
 
         Example::
 
-            prediction.wait()
+            prediction.wait(deadline=300, on_progress=lambda p: print(p.status, p.progress))
             assert prediction.status in ("succeeded", "failed", "canceled", "aborted")
         """
-        while self.status not in TERMINAL_STATUSES:
-            time.sleep(self._client.poll_interval)
-            self.reload()
+        _wait.wait(self, deadline=deadline, on_progress=on_progress)
 
-    async def async_wait(self) -> None:
-        """Wait until the prediction has finished, asynchronously.
+    async def async_wait(
+        self,
+        *,
+        deadline: float | None = None,
+        on_progress: _wait.ProgressCallback | None = None,
+    ) -> None:
+        """Wait until the prediction has ended, asynchronously (see ``wait``).
+
+        ``on_progress`` may be a coroutine function. Cancelling the task cancels the
+        prediction on the server first, unless ``Client(cancel_on_interrupt=False)``.
 
         Example::
 
-            await prediction.async_wait()
+            await prediction.async_wait(deadline=300)
         """
-        while self.status not in TERMINAL_STATUSES:
-            await asyncio.sleep(self._client.poll_interval)
-            await self.async_reload()
+        await _wait.async_wait(self, deadline=deadline, on_progress=on_progress)
 
-    def stream(self, use_file_output: bool | None = None) -> Iterator[Any]:
-        """Stream the prediction's output (not available yet in this version).
+    def stream(self, use_file_output: bool | None = None) -> Iterator[ServerSentEvent]:
+        """The prediction's server-sent events (``urls.stream``), through ``done``.
+
+        Each event has ``event``, ``data`` and ``id``; ``str(event)`` is the output text.
+        An ``error`` event raises ``StreamError``; a dropped connection resumes where it left
+        off. File outputs come as ``FileOutput`` unless ``use_file_output=False``. Raises
+        ``ReplicateError`` if the model does not stream.
 
         Example::
 
             for event in prediction.stream():
                 print(str(event), end="")
         """
-        from replicate._run import stream_not_available
+        from replicate._stream import stream_events
 
-        raise stream_not_available()
+        return stream_events(self, use_file_output=use_file_output)
 
-    async def async_stream(self, use_file_output: bool | None = None) -> AsyncIterator[Any]:
-        """Stream the prediction's output asynchronously (not available yet in this version).
+    def async_stream(self, use_file_output: bool | None = None) -> AsyncIterator[ServerSentEvent]:
+        """The prediction's server-sent events, asynchronously (see ``stream``).
 
         Example::
 
             async for event in prediction.async_stream():
                 print(str(event), end="")
         """
-        from replicate._run import stream_not_available
+        from replicate._stream import async_stream_events
 
-        raise stream_not_available()
-        yield  # pragma: no cover  (makes this an async generator, as in replicate 1.x)
+        return async_stream_events(self, use_file_output=use_file_output)
 
     def cancel(self) -> None:
         """Cancel the prediction, and update this object.
@@ -236,6 +258,7 @@ class Prediction(Resource):
     def output_iterator(self) -> Iterator[Any]:
         """Yield the items of a list output as they appear, polling until the prediction ends.
 
+        Polls on the schedule of ``wait`` (50 ms first, backing off to ``poll_interval``).
         Raises ``ModelError`` if the prediction fails.
 
         Example::
@@ -243,19 +266,9 @@ class Prediction(Resource):
             for token in prediction.output_iterator():
                 print(token, end="")
         """
-        seen = 0
-        while True:
-            output = self.output or []
-            yield from output[seen:]
-            seen = len(output)
-            if self.status in TERMINAL_STATUSES:
-                break
-            time.sleep(self._client.poll_interval)
-            self.reload()
-        if self.status == "failed":
-            raise ModelError(self)
+        return _wait.iter_output(self)
 
-    async def async_output_iterator(self) -> AsyncIterator[Any]:
+    def async_output_iterator(self) -> AsyncIterator[Any]:
         """Yield the items of a list output as they appear, asynchronously.
 
         Example::
@@ -263,22 +276,34 @@ class Prediction(Resource):
             async for token in prediction.async_output_iterator():
                 print(token, end="")
         """
-        seen = 0
-        while True:
-            output = self.output or []
-            for item in output[seen:]:
-                yield item
-            seen = len(output)
-            if self.status in TERMINAL_STATUSES:
-                break
-            await asyncio.sleep(self._client.poll_interval)
-            await self.async_reload()
-        if self.status == "failed":
-            raise ModelError(self)
+        return _wait.aiter_output(self)
+
+    # -- what waiting needs (see replicate._wait) ---------------------------------------------
+
+    def _refresh(self, timeout: httpx.Timeout | None) -> None:
+        self._update_from(self._client.predictions._get(self.id, timeout))
+
+    async def _async_refresh(self, timeout: httpx.Timeout | None) -> None:
+        self._update_from(await self._client.predictions._async_get(self.id, timeout))
+
+    def _cancel_quietly(self) -> None:
+        """Cancel on the server in one short request; errors are swallowed (see ``_wait``)."""
+        try:
+            quick = self._client.with_options(timeout=_wait.CANCEL_TIMEOUT, max_retries=0)
+            self._update_from(quick.predictions.cancel(self.id))
+        except Exception:  # best effort: the interrupt or deadline error matters more
+            pass
+
+    async def _async_cancel_quietly(self) -> None:
+        try:
+            quick = self._client.with_options(timeout=_wait.CANCEL_TIMEOUT, max_retries=0)
+            self._update_from(await quick.predictions.async_cancel(self.id))
+        except Exception:
+            pass
 
 
-class CreatePredictionParams(TypedDict, total=False):
-    """Options of every call that creates a prediction."""
+class PredictionParams(TypedDict, total=False):
+    """Options of the prediction that ``run`` and ``stream`` create."""
 
     webhook: str
     """An HTTPS URL to receive a POST with the prediction's updates."""
@@ -290,17 +315,23 @@ class CreatePredictionParams(TypedDict, total=False):
     """Which events reach the webhook: ``start``, ``output``, ``logs``, ``completed``."""
 
     stream: bool
-    """Request an output stream (``urls.stream``)."""
-
-    wait: int | bool
-    """Hold the request open until the prediction ends: ``True`` for up to 60 s, or a number
-    of seconds from 1 to 60 (``Prefer: wait``). ``False`` (the default) returns at once."""
+    """Request an output stream (``urls.stream``; deprecated by the API, which now adds it
+    whenever the model streams)."""
 
     file_encoding_strategy: FileEncodingStrategy
     """How file inputs are sent: ``"url"`` (uploaded; the default) or ``"base64"`` (inline)."""
 
-    cancel_after: str
-    """A server-side deadline after which the prediction is canceled (``"30s"``, ``"5m"``)."""
+    cancel_after: str | float | timedelta
+    """A server-side deadline after which the prediction is canceled: ``"30s"``, ``"5m"``,
+    ``"1h30m"``, a number of seconds or a ``timedelta`` (5 s at least): ``Cancel-After``."""
+
+
+class CreatePredictionParams(PredictionParams, total=False):
+    """Options of every call that creates a prediction."""
+
+    wait: int | bool
+    """Hold the request open until the prediction ends: ``True`` for up to 60 s, or a number
+    of seconds from 1 to 60 (``Prefer: wait``). ``False`` (the default) returns at once."""
 
 
 class Predictions(Namespace):
@@ -345,9 +376,7 @@ class Predictions(Namespace):
 
             prediction = replicate.predictions.get("ufawqhfynnddngldkgtslldrkq")
         """
-        from replicate_api.api.predictions import get
-
-        return self._decode(self._client._request(get._get_kwargs(id)).json())
+        return self._get(id, None)
 
     async def async_get(self, id: str) -> Prediction:
         """A prediction, by ID, asynchronously.
@@ -356,9 +385,20 @@ class Predictions(Namespace):
 
             prediction = await replicate.predictions.async_get("ufawqhfynnddngldkgtslldrkq")
         """
+        return await self._async_get(id, None)
+
+    def _get(self, id: str, timeout: httpx.Timeout | None) -> Prediction:
         from replicate_api.api.predictions import get
 
-        return self._decode((await self._client._async_request(get._get_kwargs(id))).json())
+        options = {} if timeout is None else {"timeout": timeout}
+        return self._decode(self._client._request(get._get_kwargs(id), **options).json())
+
+    async def _async_get(self, id: str, timeout: httpx.Timeout | None) -> Prediction:
+        from replicate_api.api.predictions import get
+
+        options = {} if timeout is None else {"timeout": timeout}
+        response = await self._client._async_request(get._get_kwargs(id), **options)
+        return self._decode(response.json())
 
     def cancel(self, id: str) -> Prediction:
         """Cancel a prediction, by ID; returns it as it is after canceling.
@@ -545,35 +585,29 @@ class _CreateOptions:
     stream: bool | None = None
     wait: int | bool | None = None
     file_encoding_strategy: FileEncodingStrategy | None = None
-    cancel_after: str | None = None
+    cancel_after: str | float | timedelta | None = None
 
     @classmethod
     def of(cls, params: CreatePredictionParams) -> _CreateOptions:
         unknown = set(params) - set(CreatePredictionParams.__annotations__)
         if unknown:
             raise TypeError(f"unexpected prediction option(s): {', '.join(sorted(unknown))}")
-        return cls(**params)
+        options = cls(**params)
+        if options.cancel_after is not None:
+            # checked now, before any file input is uploaded
+            options.cancel_after = _wait.cancel_after_header(options.cancel_after)
+        return options
 
     def prefer(self) -> str | None:
-        if self.wait is True:
-            return "wait"
-        if self.wait is False or self.wait is None:
+        window = _wait.wait_window(self.wait)
+        if window is False:
             return None
-        return f"wait={int(self.wait)}"
+        return "wait" if window is True else f"wait={window}"
 
     def request_options(self, client: Client) -> dict[str, Any]:
         """A read timeout long enough for the ``Prefer: wait`` window."""
-        if self.wait is None or self.wait is False:
-            return {}
-        window = 60.0 if self.wait is True else float(self.wait)
-        base = client.timeout
-        if base.read is not None and base.read >= window + WAIT_MARGIN:
-            return {}
-        return {
-            "timeout": httpx.Timeout(
-                connect=base.connect, read=window + WAIT_MARGIN, write=base.write, pool=base.pool
-            )
-        }
+        timeout = _wait.wait_read_timeout(_wait.wait_window(self.wait), client.timeout)
+        return {} if timeout is None else {"timeout": timeout}
 
     def body_fields(self) -> dict[str, Any]:
         from replicate_api.models import WebhookEventType
@@ -653,9 +687,10 @@ class _Target:
         from replicate_api.types import UNSET
 
         prefer = options.prefer()
+        cancel_after = options.cancel_after
         headers: dict[str, Any] = {
             "prefer": UNSET if prefer is None else prefer,
-            "cancel_after": UNSET if options.cancel_after is None else options.cancel_after,
+            "cancel_after": UNSET if cancel_after is None else str(cancel_after),
         }
         fields = options.body_fields()
         if self.kind == "version":

@@ -6,6 +6,9 @@ import builtins
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict, Unpack, overload
 
+import httpx
+
+from replicate import _wait
 from replicate.helpers import FileEncodingStrategy, async_encode_json, encode_json
 from replicate.identifier import ModelVersionIdentifier
 from replicate.pagination import Cursor, Page, cursor_request, page_from_json
@@ -15,6 +18,7 @@ from replicate.version import Version
 if TYPE_CHECKING:
     from replicate.client import Client
     from replicate.model import Model
+    from replicate.prediction import Prediction
 
 __all__ = ["CreateTrainingParams", "Training", "Trainings"]
 
@@ -77,6 +81,53 @@ class Training(Resource):
 
     _client: Client = field(repr=False, compare=False)
 
+    @property
+    def progress(self) -> Prediction.Progress | None:
+        """The progress of the training, if its logs show a tqdm-style bar.
+
+        Example::
+
+            if training.progress:
+                print(f"{training.progress.percentage:.0%}")
+        """
+        from replicate.prediction import Prediction
+
+        return Prediction.Progress.parse(self.logs) if self.logs else None
+
+    def wait(
+        self,
+        *,
+        deadline: float | None = None,
+        on_progress: _wait.ProgressCallback | None = None,
+    ) -> None:
+        """Wait until the training has ended, updating it (as ``Prediction.wait``).
+
+        Trainings have no stream: this polls after 50, 100, 200, 400 ms, then every
+        ``client.poll_interval`` (at most 2 requests a second by default). ``deadline``
+        raises ``DeadlineExceededError``; ``on_progress`` gets each new state; a
+        KeyboardInterrupt cancels the training first, unless ``cancel_on_interrupt=False``.
+
+        Example::
+
+            training.wait(on_progress=lambda t: print(t.status, t.progress))
+            print(training.output["version"])
+        """
+        _wait.wait(self, deadline=deadline, on_progress=on_progress)
+
+    async def async_wait(
+        self,
+        *,
+        deadline: float | None = None,
+        on_progress: _wait.ProgressCallback | None = None,
+    ) -> None:
+        """Wait until the training has ended, asynchronously (see ``wait``).
+
+        Example::
+
+            await training.async_wait(deadline=3600)
+        """
+        await _wait.async_wait(self, deadline=deadline, on_progress=on_progress)
+
     def cancel(self) -> None:
         """Cancel the training, and update this object.
 
@@ -112,6 +163,28 @@ class Training(Resource):
             await training.async_reload()
         """
         self._update_from(await self._client.trainings.async_get(self.id))
+
+    # -- what waiting needs (see replicate._wait) ---------------------------------------------
+
+    def _refresh(self, timeout: httpx.Timeout | None) -> None:
+        self._update_from(self._client.trainings._get(self.id, timeout))
+
+    async def _async_refresh(self, timeout: httpx.Timeout | None) -> None:
+        self._update_from(await self._client.trainings._async_get(self.id, timeout))
+
+    def _cancel_quietly(self) -> None:
+        try:
+            quick = self._client.with_options(timeout=_wait.CANCEL_TIMEOUT, max_retries=0)
+            self._update_from(quick.trainings.cancel(self.id))
+        except Exception:  # best effort: the interrupt or deadline error matters more
+            pass
+
+    async def _async_cancel_quietly(self) -> None:
+        try:
+            quick = self._client.with_options(timeout=_wait.CANCEL_TIMEOUT, max_retries=0)
+            self._update_from(await quick.trainings.async_cancel(self.id))
+        except Exception:
+            pass
 
 
 def training_from_json(client: Client, data: dict[str, Any]) -> Training:
@@ -199,9 +272,7 @@ class Trainings(Namespace):
 
             training = replicate.trainings.get("zz4ibbonubfz7carwiefibzgga")
         """
-        from replicate_api.api.trainings import get
-
-        return self._decode(self._client._request(get._get_kwargs(id)).json())
+        return self._get(id, None)
 
     async def async_get(self, id: str) -> Training:
         """A training, by ID, asynchronously.
@@ -210,9 +281,20 @@ class Trainings(Namespace):
 
             training = await replicate.trainings.async_get("zz4ibbonubfz7carwiefibzgga")
         """
+        return await self._async_get(id, None)
+
+    def _get(self, id: str, timeout: httpx.Timeout | None) -> Training:
         from replicate_api.api.trainings import get
 
-        return self._decode((await self._client._async_request(get._get_kwargs(id))).json())
+        options = {} if timeout is None else {"timeout": timeout}
+        return self._decode(self._client._request(get._get_kwargs(id), **options).json())
+
+    async def _async_get(self, id: str, timeout: httpx.Timeout | None) -> Training:
+        from replicate_api.api.trainings import get
+
+        options = {} if timeout is None else {"timeout": timeout}
+        response = await self._client._async_request(get._get_kwargs(id), **options)
+        return self._decode(response.json())
 
     def cancel(self, id: str) -> Training:
         """Cancel a training, by ID; returns it as it is after canceling.

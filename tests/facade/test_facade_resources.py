@@ -178,14 +178,6 @@ def test_prediction_progress(client: Client) -> None:
     assert client.predictions._decode(STARTING).progress is None
 
 
-def test_prediction_stream_is_not_available_yet(client: Client) -> None:
-    prediction = client.predictions._decode(STARTING)
-    with pytest.raises(NotImplementedError, match="not available yet"):
-        prediction.stream()
-    with pytest.raises(NotImplementedError):
-        client.stream("replicate/hello-world", input={})
-
-
 # -- models and versions ------------------------------------------------------------------------
 
 

@@ -1,0 +1,541 @@
+"""Waiting for a prediction or a training to end: the decisions, then thin sync and async loops.
+
+The decisions are plain functions and small classes with no I/O (``has_ended``,
+``poll_delays``, ``Deadline``, ``wait_window``, ``reconnect_delay``, ``StreamProgress``); the
+two loops at the bottom (``wait`` and ``async_wait``) only send requests and sleep as they say.
+
+The rules:
+
+- A run has ended when its status is ``succeeded``, ``failed``, ``canceled`` or ``aborted``
+  (``aborted``: it ended before it started). A status this client does not know yet counts as
+  ended once ``completed_at`` is set, and as still running before that: a new status never
+  crashes the loop, nor makes it poll forever after the run completed.
+- With ``urls.stream`` (predictions of models that stream), the loop follows the server-sent
+  events until ``done`` and then fetches the run once: it returns within a round trip of the
+  end, and sends no request while the run goes on. A dropped stream resumes with
+  ``Last-Event-ID``; a stream that cannot be read falls back to polling.
+- Without a stream (trainings, models that do not stream), it polls on a schedule that starts
+  fast and backs off: 50, 100, 200 and 400 ms, then every ``poll_interval`` (0.5 s by
+  default). That is at most 5 requests in the first second, then ``1 / poll_interval`` a
+  second (2 by default) per waiting run; an early ``starting`` reply costs 50 ms, not 500.
+- A ``deadline`` (seconds) bounds every sleep and every read; when it passes the loop raises
+  ``DeadlineExceededError`` (``run`` then cancels its prediction; ``wait`` leaves it be). It
+  never interrupts a create request, whose outcome would then be unknown: ``wait_window``
+  shortens the ``Prefer: wait`` window to fit instead.
+- A KeyboardInterrupt (sync) or a cancellation (async) while waiting cancels the run on the
+  server (one request, 5 s at most, no retry), then propagates as it was;
+  ``Client(cancel_on_interrupt=False)`` turns that off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import math
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import aclosing
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from replicate._retry import backoff
+from replicate.exceptions import DeadlineExceededError, ReplicateError
+
+if TYPE_CHECKING:
+    from replicate.prediction import Prediction
+    from replicate.training import Training
+
+__all__ = [
+    "CANCEL_TIMEOUT",
+    "FIRST_POLL_DELAY",
+    "MAX_STREAM_RECONNECTS",
+    "MAX_WAIT_WINDOW",
+    "RUNNING_STATUSES",
+    "TERMINAL_STATUSES",
+    "WAIT_MARGIN",
+    "Deadline",
+    "StreamProgress",
+    "aiter_output",
+    "async_cancel_on_interrupt",
+    "async_wait",
+    "async_wait_until_ended",
+    "cancel_after_header",
+    "cancel_on_interrupt",
+    "has_ended",
+    "iter_output",
+    "poll_delays",
+    "reconnect_delay",
+    "wait",
+    "wait_read_timeout",
+    "wait_until_ended",
+    "wait_window",
+]
+
+TERMINAL_STATUSES = frozenset({"succeeded", "failed", "canceled", "aborted"})
+"""A run in one of these states will not change any more (``aborted``: ended before it
+started)."""
+
+RUNNING_STATUSES = frozenset({"starting", "processing"})
+"""The states of a run that has not ended."""
+
+FIRST_POLL_DELAY = 0.05
+"""Seconds before the first poll; each further delay doubles, up to ``poll_interval``."""
+
+MAX_WAIT_WINDOW = 60
+"""The longest ``Prefer: wait`` window the API holds a create request for, in seconds."""
+
+WAIT_MARGIN = 5.0
+"""Seconds of read timeout beyond a ``Prefer: wait`` window, so the server's answer arrives."""
+
+MAX_STREAM_RECONNECTS = 5
+"""Reconnections of a stream in a row that bring no new event before giving up on it."""
+
+CANCEL_TIMEOUT = 5.0
+"""Seconds the cancel request sent on an interrupt may take."""
+
+MIN_CANCEL_AFTER = 5.0
+"""The API's shortest ``Cancel-After`` duration, in seconds."""
+
+ProgressCallback = Callable[[Any], object]
+"""Called with the prediction (or training) each time its status, logs or output change."""
+
+
+# -- decisions (no I/O) ---------------------------------------------------------------------
+
+
+def has_ended(status: str | None, completed_at: str | None = None) -> bool:
+    """Whether a run with this status (and ``completed_at``) has ended for good.
+
+    Example::
+
+        has_ended("aborted")  # True
+        has_ended("queued_somewhere_new", completed_at=None)  # False: a status not known yet
+    """
+    if status in TERMINAL_STATUSES:
+        return True
+    return status not in RUNNING_STATUSES and bool(completed_at)
+
+
+def poll_delays(poll_interval: float) -> Iterator[float]:
+    """Seconds to sleep before each poll: 0.05, 0.1, 0.2, 0.4, then ``poll_interval`` on.
+
+    Example::
+
+        list(itertools.islice(poll_delays(0.5), 6))  # [0.05, 0.1, 0.2, 0.4, 0.5, 0.5]
+    """
+    delay = min(FIRST_POLL_DELAY, poll_interval)
+    while True:
+        yield delay
+        delay = min(delay * 2.0, poll_interval)
+
+
+class Deadline:
+    """A point in time after which waiting stops; ``Deadline(None)`` never passes.
+
+    Example::
+
+        deadline = Deadline(30)
+        time.sleep(deadline.cap(10))  # sleeps 10 s, or less when fewer than 10 s are left
+    """
+
+    __slots__ = ("_at", "_clock", "seconds")
+
+    def __init__(
+        self, seconds: float | None, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        if seconds is not None and seconds < 0:
+            raise ValueError("deadline must be 0 or more seconds")
+        self.seconds = seconds
+        self._clock = clock
+        self._at = None if seconds is None else clock() + seconds
+
+    def remaining(self) -> float | None:
+        """Seconds left (0 once passed), or None without a deadline."""
+        if self._at is None:
+            return None
+        return max(0.0, self._at - self._clock())
+
+    def expired(self) -> bool:
+        """Whether the deadline has passed."""
+        return self._at is not None and self._clock() >= self._at
+
+    def cap(self, seconds: float) -> float:
+        """``seconds``, or what is left of the deadline if that is less."""
+        remaining = self.remaining()
+        return seconds if remaining is None else min(seconds, remaining)
+
+    def timeout(self, base: httpx.Timeout) -> httpx.Timeout | None:
+        """``base`` with every phase capped at what is left (None: ``base`` is fine as it is).
+
+        A request that outlives the deadline then fails with a timeout, which the loops turn
+        into ``DeadlineExceededError``; only idempotent requests (GET) are bounded this way.
+        """
+        remaining = self.remaining()
+        if remaining is None:
+            return None
+        # 10 ms at least: httpx takes 0 as "fail at once", which would lose a ready answer
+        left = max(remaining, 0.01)
+
+        def cap(value: float | None) -> float:
+            return left if value is None else min(value, left)
+
+        return httpx.Timeout(
+            connect=cap(base.connect),
+            read=cap(base.read),
+            write=cap(base.write),
+            pool=cap(base.pool),
+        )
+
+
+def wait_window(wait: bool | int | None, deadline: Deadline | None = None) -> bool | int:
+    """The ``Prefer: wait`` window to send for ``wait=`` (False: no header).
+
+    ``True`` is the API's default window (60 s), an integer N is N seconds (1 to 60; ``0``
+    sends none, as in replicate 1.x). With a deadline, the window shrinks to fit in it.
+
+    Example::
+
+        wait_window(True)  # True: "Prefer: wait"
+        wait_window(90)  # 60: "Prefer: wait=60"
+        wait_window(True, Deadline(10))  # 10: "Prefer: wait=10"
+    """
+    if wait is None or wait is False:
+        return False
+    window = MAX_WAIT_WINDOW if wait is True else min(int(wait), MAX_WAIT_WINDOW)
+    if window < 1:
+        return False
+    remaining = None if deadline is None else deadline.remaining()
+    if remaining is not None and remaining < window:
+        window = math.floor(remaining)
+        if window < 1:
+            return False
+        return window
+    return True if wait is True else window
+
+
+def wait_read_timeout(window: bool | int, base: httpx.Timeout) -> httpx.Timeout | None:
+    """A timeout whose read phase outlasts a ``Prefer: wait`` window (None: ``base`` does).
+
+    Without it, a ``Prefer: wait=60`` request would fail at the usual 30 s read timeout.
+
+    Example::
+
+        wait_read_timeout(60, httpx.Timeout(5, read=30)).read  # 65.0
+    """
+    if window is False:
+        return None
+    needed = (MAX_WAIT_WINDOW if window is True else float(window)) + WAIT_MARGIN
+    if base.read is None or base.read >= needed:
+        return None
+    return httpx.Timeout(connect=base.connect, read=needed, write=base.write, pool=base.pool)
+
+
+def cancel_after_header(value: str | float | timedelta) -> str:
+    """The ``Cancel-After`` header for a duration: ``"30s"``, ``90`` or ``timedelta(minutes=5)``.
+
+    Numbers are seconds; strings go as they are (``"5m"``, ``"1h30m"``). The API's minimum is
+    5 seconds: shorter numbers raise ValueError before any request is sent.
+
+    Example::
+
+        cancel_after_header(90)  # '90s'
+        cancel_after_header(timedelta(minutes=5))  # '300s'
+    """
+    if isinstance(value, str):
+        return value
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if not seconds >= MIN_CANCEL_AFTER:  # also catches NaN
+        raise ValueError(f"cancel_after must be at least {MIN_CANCEL_AFTER:g} seconds")
+    return f"{math.ceil(seconds)}s"
+
+
+def reconnect_delay(attempt: int, retry_ms: int | None = None) -> float | None:
+    """Seconds before reconnecting a stream after ``attempt`` failures in a row (None: give up).
+
+    The first reconnection is immediate (a dropped connection is the usual cause), the next
+    ones wait the server's ``retry:`` or back off as requests do.
+
+    Example::
+
+        [reconnect_delay(n) is not None for n in (1, 5, 6)]  # [True, True, False]
+    """
+    if attempt > MAX_STREAM_RECONNECTS:
+        return None
+    if attempt <= 1:
+        return 0.0
+    if retry_ms is not None and retry_ms >= 0:
+        return min(retry_ms / 1000.0, 8.0)
+    return backoff(attempt - 2)
+
+
+class StreamProgress:
+    """Keeps a run's ``status`` and ``logs`` current from its stream's events.
+
+    A stream replays the run's events from the start, so the logs are rebuilt from the
+    ``logs`` events and kept only when they are at least as long as what the API showed.
+    The output is left alone (an ``output`` event's text does not say how it joins the
+    output); it is final once the run is fetched after ``done``.
+    """
+
+    __slots__ = ("_lines",)
+
+    def __init__(self) -> None:
+        self._lines: list[str] = []
+
+    def apply(self, run: Prediction | Training, event: str, data: str) -> bool:
+        """Apply one event; True if the run changed."""
+        changed = False
+        if event == "logs":
+            self._lines.append(data)
+            logs = "\n".join(self._lines) + "\n"
+            if len(logs) >= len(run.logs or "") and logs != run.logs:
+                run.logs = logs
+                changed = True
+        if event in ("logs", "output") and run.status == "starting":
+            run.status = "processing"  # output or logs: the model is running
+            changed = True
+        return changed
+
+
+def _state(run: Prediction | Training) -> tuple[str, str | None, Any]:
+    return run.status, run.logs, run.output
+
+
+def _ended(run: Prediction | Training) -> bool:
+    return has_ended(run.status, run.completed_at)
+
+
+def _stream_url(run: Prediction | Training) -> str | None:
+    url = (run.urls or {}).get("stream")
+    return url if isinstance(url, str) and url else None
+
+
+def _sleep(seconds: float) -> None:
+    time.sleep(seconds)
+
+
+async def _async_sleep(seconds: float) -> None:
+    import anyio  # httpx's own async layer: works under asyncio and trio alike
+
+    await anyio.sleep(seconds)
+
+
+# -- the sync loop --------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def cancel_on_interrupt(run: Prediction | Training, enabled: bool | None = None) -> Iterator[None]:
+    """On KeyboardInterrupt inside, cancel ``run`` on the server, then re-raise.
+
+    ``enabled`` defaults to the run's client's ``cancel_on_interrupt``.
+    """
+    try:
+        yield
+    except KeyboardInterrupt:
+        if run._client.cancel_on_interrupt if enabled is None else enabled:
+            run._cancel_quietly()
+        raise
+
+
+def wait(
+    run: Prediction | Training,
+    *,
+    deadline: float | Deadline | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> None:
+    """Wait until ``run`` has ended, updating it in place (see the module's rules).
+
+    Raises ``DeadlineExceededError`` when ``deadline`` passes (``run`` is left running).
+    """
+    clock = deadline if isinstance(deadline, Deadline) else Deadline(deadline)
+    with cancel_on_interrupt(run):
+        wait_until_ended(run, clock, on_progress)
+
+
+def wait_until_ended(
+    run: Prediction | Training, deadline: Deadline, on_progress: ProgressCallback | None
+) -> None:
+    """The loop of ``wait``, without its interrupt guard (``run`` puts its own around it)."""
+    from replicate._stream import iter_events
+
+    seen = _state(run)
+    if on_progress is not None:
+        on_progress(run)
+    if not _ended(run) and (url := _stream_url(run)) is not None:
+        progress = StreamProgress()
+        try:
+            for event in iter_events(run._client, url, deadline=deadline):
+                if on_progress is not None and progress.apply(run, event.event, event.data):
+                    seen = _state(run)
+                    on_progress(run)
+        except (ReplicateError, httpx.HTTPError):
+            pass  # the stream cannot be read: polling still can (a 5xx there is retried)
+        # after `done` (or a failed stream): fetch once, at once
+        _refresh(run, deadline)
+        if on_progress is not None and _state(run) != seen:
+            seen = _state(run)
+            on_progress(run)
+    # no stream, or the API lags behind its `done`: poll, starting fast
+    delays = poll_delays(run._client.poll_interval)
+    while not _ended(run):
+        if deadline.expired():
+            raise DeadlineExceededError(run, deadline.seconds or 0.0)
+        _sleep(deadline.cap(next(delays)))
+        _refresh(run, deadline)
+        if on_progress is not None and _state(run) != seen:
+            seen = _state(run)
+            on_progress(run)
+
+
+def _refresh(run: Prediction | Training, deadline: Deadline) -> None:
+    if deadline.expired():
+        raise DeadlineExceededError(run, deadline.seconds or 0.0)
+    try:
+        run._refresh(deadline.timeout(run._client.timeout))
+    except httpx.TimeoutException:
+        if deadline.expired():
+            raise DeadlineExceededError(run, deadline.seconds or 0.0) from None
+        raise
+
+
+# -- the async loop -------------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def async_cancel_on_interrupt(
+    run: Prediction | Training, enabled: bool | None = None
+) -> AsyncIterator[None]:
+    """On cancellation inside, cancel ``run`` on the server (shielded), then re-raise."""
+    import anyio
+
+    try:
+        yield
+    except anyio.get_cancelled_exc_class():
+        if run._client.cancel_on_interrupt if enabled is None else enabled:
+            with anyio.move_on_after(CANCEL_TIMEOUT, shield=True):
+                await run._async_cancel_quietly()
+        raise
+
+
+async def async_wait(
+    run: Prediction | Training,
+    *,
+    deadline: float | Deadline | None = None,
+    on_progress: ProgressCallback | None = None,
+) -> None:
+    """Wait until ``run`` has ended, asynchronously (see ``wait``).
+
+    ``on_progress`` may be a plain function or a coroutine function.
+    """
+    clock = deadline if isinstance(deadline, Deadline) else Deadline(deadline)
+    async with async_cancel_on_interrupt(run):
+        await async_wait_until_ended(run, clock, on_progress)
+
+
+async def _notify(on_progress: ProgressCallback, run: Prediction | Training) -> None:
+    result = on_progress(run)
+    if inspect.isawaitable(result):
+        await result
+
+
+async def async_wait_until_ended(
+    run: Prediction | Training, deadline: Deadline, on_progress: ProgressCallback | None
+) -> None:
+    """The loop of ``async_wait``, without its cancellation guard."""
+    from replicate._stream import aiter_events
+
+    seen = _state(run)
+    if on_progress is not None:
+        await _notify(on_progress, run)
+    if not _ended(run) and (url := _stream_url(run)) is not None:
+        progress = StreamProgress()
+        try:
+            # aclosing: an early exit closes the stream now, in this task
+            async with aclosing(aiter_events(run._client, url, deadline=deadline)) as events:
+                async for event in events:
+                    if on_progress is not None and progress.apply(run, event.event, event.data):
+                        seen = _state(run)
+                        await _notify(on_progress, run)
+        except (ReplicateError, httpx.HTTPError):
+            pass
+        await _async_refresh(run, deadline)
+        if on_progress is not None and _state(run) != seen:
+            seen = _state(run)
+            await _notify(on_progress, run)
+    delays = poll_delays(run._client.poll_interval)
+    while not _ended(run):
+        if deadline.expired():
+            raise DeadlineExceededError(run, deadline.seconds or 0.0)
+        await _async_sleep(deadline.cap(next(delays)))
+        await _async_refresh(run, deadline)
+        if on_progress is not None and _state(run) != seen:
+            seen = _state(run)
+            await _notify(on_progress, run)
+
+
+async def _async_refresh(run: Prediction | Training, deadline: Deadline) -> None:
+    if deadline.expired():
+        raise DeadlineExceededError(run, deadline.seconds or 0.0)
+    try:
+        await run._async_refresh(deadline.timeout(run._client.timeout))
+    except httpx.TimeoutException:
+        if deadline.expired():
+            raise DeadlineExceededError(run, deadline.seconds or 0.0) from None
+        raise
+
+
+# -- list outputs as they grow (polling) --------------------------------------------------------
+
+
+def iter_output(
+    run: Prediction, *, deadline: Deadline | None = None, start: int = 0
+) -> Iterator[Any]:
+    """Yield the items of ``run``'s list output as they appear, polling on ``poll_delays``.
+
+    ``start`` items are skipped (already given by a stream). Raises ``ModelError`` if the
+    run fails, ``DeadlineExceededError`` when ``deadline`` passes.
+    """
+    from replicate.exceptions import ModelError
+
+    clock = deadline or Deadline(None)
+    seen = start
+    delays = poll_delays(run._client.poll_interval)
+    while True:
+        output = run.output if isinstance(run.output, list) else []
+        yield from output[seen:]
+        seen = max(seen, len(output))
+        if _ended(run):
+            break
+        if clock.expired():
+            raise DeadlineExceededError(run, clock.seconds or 0.0)
+        _sleep(clock.cap(next(delays)))
+        _refresh(run, clock)
+    if run.status == "failed":
+        raise ModelError(run)
+
+
+async def aiter_output(
+    run: Prediction, *, deadline: Deadline | None = None, start: int = 0
+) -> AsyncIterator[Any]:
+    """Yield the items of ``run``'s list output as they appear, asynchronously."""
+
+    from replicate.exceptions import ModelError
+
+    clock = deadline or Deadline(None)
+    seen = start
+    delays = poll_delays(run._client.poll_interval)
+    while True:
+        output = run.output if isinstance(run.output, list) else []
+        for item in output[seen:]:
+            yield item
+        seen = max(seen, len(output))
+        if _ended(run):
+            break
+        if clock.expired():
+            raise DeadlineExceededError(run, clock.seconds or 0.0)
+        await _async_sleep(clock.cap(next(delays)))
+        await _async_refresh(run, clock)
+    if run.status == "failed":
+        raise ModelError(run)
