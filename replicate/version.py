@@ -141,7 +141,9 @@ class Versions(Namespace):
         """
         from replicate_api.api.versions import delete
 
-        return self._client._request(delete._get_kwargs(*self.model, id)).status_code == 204
+        # 202 Accepted is what the API answers; 204 is accepted too.
+        response = self._client._request(delete._get_kwargs(*self.model, id))
+        return response.status_code in (202, 204)
 
     async def async_delete(self, id: str) -> bool:
         """Delete a version, asynchronously.
@@ -153,4 +155,4 @@ class Versions(Namespace):
         from replicate_api.api.versions import delete
 
         response = await self._client._async_request(delete._get_kwargs(*self.model, id))
-        return response.status_code == 204
+        return response.status_code in (202, 204)
