@@ -5,6 +5,12 @@
           ├── ModelError                     a prediction failed; carries ``prediction``
           │    └── StreamError               its stream sent ``error`` (also a RuntimeError)
           ├── DeadlineExceededError          run/wait ``deadline=`` passed (also TimeoutError)
+          ├── FileTooLargeError              a file input over 100 MiB, before any upload
+          │                                  (in ``replicate.helpers``; also ValueError)
+          ├── WebhookValidationError         a webhook delivery failed validation
+          │    │                             (in ``replicate.webhook``; also ValueError)
+          │    ├── MissingWebhookHeaderError, MissingWebhookBodyError
+          │    └── InvalidSecretKeyError, InvalidTimestampError, InvalidSignatureError
           └── ReplicateError                 the API answered with a problem+json error
                ├── BadRequestError           400
                ├── AuthenticationError       401

@@ -319,7 +319,8 @@ class PredictionParams(TypedDict, total=False):
     whenever the model streams)."""
 
     file_encoding_strategy: FileEncodingStrategy
-    """How file inputs are sent: ``"url"`` (uploaded; the default) or ``"base64"`` (inline)."""
+    """How file inputs are sent: ``"url"`` (uploaded; the default), ``"base64"`` (inline), or
+    ``"auto"`` (inline up to 256 KiB, uploaded above)."""
 
     cancel_after: str | float | timedelta
     """A server-side deadline after which the prediction is canceled: ``"30s"``, ``"5m"``,
