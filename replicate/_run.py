@@ -55,6 +55,7 @@ from replicate._wait import (
     cancel_on_interrupt,
     has_ended,
     iter_output,
+    notify,
     wait_until_ended,
     wait_window,
 )
@@ -235,8 +236,11 @@ def run(
             except DeadlineExceededError:
                 prediction._cancel_quietly()
                 raise
-        elif target.names_version and isinstance(prediction.output, list):
-            kind = _output_kind(client, target)
+        else:
+            if on_progress is not None:  # ended within the create's wait: its one state
+                on_progress(prediction)
+            if target.names_version and isinstance(prediction.output, list):
+                kind = _output_kind(client, target)
     return _final_output(client, prediction, kind, use_file_output)
 
 
@@ -372,8 +376,11 @@ async def async_run(
             except DeadlineExceededError:
                 await prediction._async_cancel_quietly()
                 raise
-        elif target.names_version and isinstance(prediction.output, list):
-            kind = await _async_output_kind(client, target)
+        else:
+            if on_progress is not None:  # ended within the create's wait: its one state
+                await notify(on_progress, prediction)
+            if target.names_version and isinstance(prediction.output, list):
+                kind = await _async_output_kind(client, target)
     output = _final_output(client, prediction, kind, use_file_output)
     if isinstance(output, Iterator):
         return _async_items(output)

@@ -65,6 +65,7 @@ __all__ = [
     "cancel_on_interrupt",
     "has_ended",
     "iter_output",
+    "notify",
     "poll_delays",
     "reconnect_delay",
     "wait",
@@ -434,7 +435,8 @@ async def async_wait(
         await async_wait_until_ended(run, clock, on_progress)
 
 
-async def _notify(on_progress: ProgressCallback, run: Prediction | Training) -> None:
+async def notify(on_progress: ProgressCallback, run: Prediction | Training) -> None:
+    """Call a progress callback, awaiting it when it is a coroutine function."""
     result = on_progress(run)
     if inspect.isawaitable(result):
         await result
@@ -448,7 +450,7 @@ async def async_wait_until_ended(
 
     seen = _state(run)
     if on_progress is not None:
-        await _notify(on_progress, run)
+        await notify(on_progress, run)
     if not _ended(run) and (url := _stream_url(run)) is not None:
         progress = StreamProgress()
         try:
@@ -457,13 +459,13 @@ async def async_wait_until_ended(
                 async for event in events:
                     if on_progress is not None and progress.apply(run, event.event, event.data):
                         seen = _state(run)
-                        await _notify(on_progress, run)
+                        await notify(on_progress, run)
         except (ReplicateError, httpx.HTTPError):
             pass
         await _async_refresh(run, deadline)
         if on_progress is not None and _state(run) != seen:
             seen = _state(run)
-            await _notify(on_progress, run)
+            await notify(on_progress, run)
     delays = poll_delays(run._client.poll_interval)
     while not _ended(run):
         if deadline.expired():
@@ -472,7 +474,7 @@ async def async_wait_until_ended(
         await _async_refresh(run, deadline)
         if on_progress is not None and _state(run) != seen:
             seen = _state(run)
-            await _notify(on_progress, run)
+            await notify(on_progress, run)
 
 
 async def _async_refresh(run: Prediction | Training, deadline: Deadline) -> None:

@@ -373,3 +373,18 @@ def test_training_wait(client: Client, mode: str) -> None:
     assert training.output["version"].startswith(f"emulator/{name}:")
     assert training.progress is not None and training.progress.percentage == 1.0
     assert seen[0] in ("starting", "processing") and seen[-1] == "succeeded"
+
+
+def test_on_progress_sees_a_prediction_that_ended_within_the_create(
+    client: Client, mode: str
+) -> None:
+    seen: list[str] = []
+    output = run_both(
+        client,
+        mode,
+        "replicate/hello-world",
+        input={"text": "a"},
+        on_progress=lambda prediction: seen.append(prediction.status),
+    )
+    assert output == "hello a"
+    assert seen == ["succeeded"]
