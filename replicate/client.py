@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import platform
 import threading
@@ -198,64 +199,66 @@ class Client:
         return self._pool.api()
 
     # -- namespaces -------------------------------------------------------------------------
+    # Made once per client (copies from with_options make their own): they are on the path of
+    # every call, ``client.predictions.get(...)``.
 
-    @property
+    @functools.cached_property
     def accounts(self) -> Accounts:
         """Accounts: ``client.accounts.current()``."""
         from replicate.account import Accounts
 
         return Accounts(self)
 
-    @property
+    @functools.cached_property
     def collections(self) -> Collections:
         """Collections of models: ``list``, ``get``."""
         from replicate.collection import Collections
 
         return Collections(self)
 
-    @property
+    @functools.cached_property
     def deployments(self) -> Deployments:
         """Deployments: ``list``, ``get``, ``create``, ``update``, ``delete``, ``predictions``."""
         from replicate.deployment import Deployments
 
         return Deployments(self)
 
-    @property
+    @functools.cached_property
     def files(self) -> Files:
         """Uploaded files: ``create``, ``get``, ``list``, ``delete``, ``download``."""
         from replicate.file import Files
 
         return Files(self)
 
-    @property
+    @functools.cached_property
     def hardware(self) -> HardwareNamespace:
         """Hardware to run models on: ``list``."""
         from replicate.hardware import HardwareNamespace
 
         return HardwareNamespace(self)
 
-    @property
+    @functools.cached_property
     def models(self) -> Models:
         """Models: ``get``, ``list``, ``search``, ``create``, ``update``, ``delete``, ..."""
         from replicate.model import Models
 
         return Models(self)
 
-    @property
+    @functools.cached_property
     def predictions(self) -> Predictions:
         """Predictions: ``create``, ``get``, ``list``, ``cancel``."""
         from replicate.prediction import Predictions
 
         return Predictions(self)
 
-    @property
+    @functools.cached_property
     def trainings(self) -> Trainings:
         """Trainings: ``create``, ``get``, ``list``, ``cancel``."""
         from replicate.training import Trainings
 
         return Trainings(self)
 
-    @property
+    @functools.cached_property
     def webhooks(self) -> Webhooks:
         """Webhooks: ``webhooks.default.secret()`` and ``Webhooks.validate``."""
         from replicate.webhook import Webhooks
@@ -553,7 +556,8 @@ class _TokenAuth(httpx.Auth):
         self._pool = pool
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        if "authorization" not in request.headers and self._pool.is_api_origin(request.url):
+        # the origin check first: it is the cheaper one, and settles delivery hosts at once
+        if self._pool.is_api_origin(request.url) and "authorization" not in request.headers:
             token = self._pool.token()
             if token:
                 request.headers["Authorization"] = f"Bearer {token}"
@@ -582,7 +586,7 @@ class _Pool:
         self._httpx_options = httpx_options
         self._lock = threading.Lock()
         self._resolved_base_url: str | None = None
-        self._origin: tuple[str, str, int | None] | None = None
+        self._origin: tuple[str, bytes, int | None] | None = None
         self._sync: httpx.Client | None = None
         self._async: httpx.AsyncClient | None = None
         self._async_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
@@ -598,13 +602,14 @@ class _Pool:
             url = self._base_url or os.environ.get("REPLICATE_BASE_URL") or DEFAULT_BASE_URL
             self._resolved_base_url = normalize_base_url(url)
             parsed = httpx.URL(self._resolved_base_url)
-            self._origin = (parsed.scheme, parsed.host, parsed.port)
+            self._origin = (parsed.scheme, parsed.raw_host, parsed.port)
         return self._resolved_base_url
 
     def is_api_origin(self, url: httpx.URL) -> bool:
         if self._origin is None:
             self.base_url()
-        return (url.scheme, url.host, url.port) == self._origin
+        # raw_host: no IDNA decoding on this per-request path
+        return (url.scheme, url.raw_host, url.port) == self._origin
 
     def _client_options(self, *, sync: bool) -> dict[str, Any]:
         options = dict(self._httpx_options)
