@@ -28,6 +28,8 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 PAGE_SIZE = 100
@@ -128,6 +130,22 @@ def serve(count: int) -> None:
     print(f"REPLICATE_BASE_URL={base_url}", flush=True)
     print(f"REPLICATE_API_TOKEN={token}", flush=True)
     uvicorn.Server(config).run(sockets=[sock])
+
+
+@contextmanager
+def canned_server(count: int) -> Iterator[tuple[str, str]]:
+    """Serve ``count`` canned predictions from a process of its own: ``(base_url, token)``."""
+    import subprocess
+
+    command = [sys.executable, __file__, "serve", str(count)]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        lines = dict(server.stdout.readline().strip().split("=", 1) for _ in range(2))
+        yield lines["REPLICATE_BASE_URL"], lines["REPLICATE_API_TOKEN"]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 # -- the measurements (``facade.py measure KIND CLIENT BASE_URL TOKEN N``) ---------------------
@@ -241,7 +259,6 @@ def run_measurement(kind: str, client: str, base_url: str, token: str, count: in
 def main(argv: list[str]) -> int:
     import argparse
     import statistics
-    import subprocess
 
     from emulator_rate import Target, httpx_rate, raw_rate
 
@@ -252,14 +269,7 @@ def main(argv: list[str]) -> int:
     repetitions = args.repetitions or (2 if args.quick else 15)
     gets, listed = (200, 1000) if args.quick else (2000, 5000)
 
-    server = subprocess.Popen(
-        [sys.executable, __file__, "serve", str(listed)], stdout=subprocess.PIPE, text=True
-    )
-    try:
-        assert server.stdout is not None
-        lines = dict(server.stdout.readline().strip().split("=", 1) for _ in range(2))
-        base_url, token = lines["REPLICATE_BASE_URL"], lines["REPLICATE_API_TOKEN"]
-
+    with canned_server(listed) as (base_url, token):
         target = Target(base_url, token)
         prediction_id = canned_prediction(base_url, 0)["id"]
         seconds = 0.3 if args.quick else 2.0
@@ -279,9 +289,6 @@ def main(argv: list[str]) -> int:
                 for client in clients:
                     result = run_measurement(kind, client, base_url, token, count)
                     samples[kind, client].append(result)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
     table = (  # measurement, samples, field, unit, scale, target ratio
         (f"{gets} x predictions.get", "get", "seconds", "ms", 1000.0, 1.05),

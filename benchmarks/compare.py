@@ -1,0 +1,724 @@
+"""Benchmarks against the official clients: one command, one page.
+
+This client, the official ``replicate`` 1.0.7 and 2.0.0b4, and raw httpx (the floor), all
+against the same local servers over loopback (``_compare_servers``). Writes
+``docs/benchmarks.md`` and ``docs/benchmarks.png``, both made from the results file.
+
+    scripts/bench                 # the full comparison, about 10 minutes
+    scripts/bench --smoke         # seconds: this client and raw httpx, tiny counts
+    scripts/bench --from-results .bench/results.json   # the page and chart again
+
+How:
+
+- The official clients are installed into scratch environments (``.bench/venvs/``), never
+  project dependencies; this client runs in one linking only its core dependencies from
+  ``.venv`` (``_compare_envs`` says why).
+- Each measurement runs in a fresh process (``_compare_probe.py``, with that environment's
+  interpreter), after a warm-up: a discarded first round, and a warm-up inside each process.
+- The clients run interleaved, their order rotated every repetition; each client's ratio to
+  the floor is taken per repetition, and the page gives medians.
+- ``--smoke`` (for CI) installs nothing, runs this client and raw httpx with tiny counts,
+  writes to a temporary folder (or ``--out-dir``) and fails only if a figure is missing:
+  it never judges a timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import _compare_envs as envs
+import _compare_page
+import _compare_servers as servers
+import facade
+import file_output
+import run_latency
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBE = Path(__file__).resolve().parent / "_compare_probe.py"
+CHART = Path(__file__).resolve().parent / "_compare_chart.py"
+CACHE = ROOT / ".bench"
+OFFICIAL = ("1.0.7", "2.0.0b4")
+MATPLOTLIB = "matplotlib"
+MIB = file_output.MIB
+UNREACHABLE_API = "http://127.0.0.1:9/v1"  # the file test's clients never call the API
+
+
+# -- who runs --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Contender:
+    key: str  # the probe's CLIENT
+    label: str
+    env: Path
+    module: str  # what `python -c "import ..."` imports
+
+    @property
+    def python(self) -> Path:
+        return envs.python(self.env)
+
+
+# -- what is measured ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    """This client's target: on its ratio to the floor, on its value, or on its value over
+    the floor's."""
+
+    kind: str  # "ratio", "value" or "over floor"
+    limit: float
+    at_least: bool = False  # a lower bound (throughput) rather than an upper one
+
+    @property
+    def text(self) -> str:
+        sign = ">=" if self.at_least else "<="
+        if self.kind == "ratio":
+            return f"{sign} {self.limit:g}x"
+        if self.kind == "over floor":
+            return f"{sign} floor + {self.limit:g}"
+        return f"{sign} {self.limit:g}"
+
+    def met(self, median: float, ratio: float, floor: float) -> bool:
+        figure = {"ratio": ratio, "value": median, "over floor": median - floor}[self.kind]
+        return figure >= self.limit if self.at_least else figure <= self.limit
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    title: str
+    unit: str
+    value: Callable[[dict[str, Any]], float]  # from one probe result, in ``unit``
+    target: Target
+    higher_is_better: bool = False
+    chart: bool = True  # growth of a few MiB over a floor of almost none: no useful ratio
+
+
+Parameters = Callable[[Any, "Plan"], dict[str, Any]]  # (the server, the plan): the probe's
+
+
+@dataclass(frozen=True)
+class Measurement:
+    key: str
+    probe: str  # the probe's MEASUREMENT ("import": timed here, not by the probe)
+    server: str | None  # a key of SERVERS
+    repetitions: int
+    parameters: Parameters
+    rows: tuple[Row, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Counts and repetitions: the full run's, or the smoke test's."""
+
+    smoke: bool = False
+    gets: int = 2000
+    get_warmup: int = facade.WARMUP_GETS
+    listed: int = 5000
+    events: int = 20000
+    concurrency: int = 500
+    file_mib: int = 1024
+    file_repeat: int = 2  # downloads per process: the best counts
+    short_runs: int = 10  # run() of the 0 and 200 ms models, per process
+    # 1.5 s and on: a fixed polling period would otherwise always meet the end at one phase
+    long_durations: tuple[float, ...] = run_latency.DURATIONS
+    first_events: int = 5
+    warmup_round: bool = True
+    repetitions: dict[str, int] = field(
+        default_factory=lambda: {
+            "import": 20,
+            "get": 10,
+            "pages": 10,
+            "events": 10,
+            "run": 5,
+            "long run": 3,
+            "first event": 5,
+            "concurrent": 5,
+            "save": 5,
+        }
+    )
+
+
+SMOKE = Plan(
+    smoke=True,
+    gets=50,
+    get_warmup=10,
+    listed=300,
+    events=500,
+    concurrency=20,
+    file_mib=8,
+    file_repeat=1,
+    short_runs=2,
+    long_durations=(1.1,),
+    first_events=1,
+    warmup_round=False,
+    repetitions=dict.fromkeys(Plan().repetitions, 1),
+)
+
+
+def ms(key: str) -> Callable[[dict[str, Any]], float]:
+    return lambda result: result[key] * 1000
+
+
+def measurements(plan: Plan) -> list[Measurement]:
+    reps = plan.repetitions
+    slow = "replicate/slow"
+    file_size = servers.size_text(plan.file_mib * MIB)
+    long = ", ".join(f"{seconds:g}" for seconds in plan.long_durations)
+    excess = Target("value", 20)  # ms, "where a stream URL exists"
+
+    def api(server: servers.Server) -> dict[str, Any]:
+        return {"base_url": server.base_url, "token": server.token}
+
+    def runs(durations: tuple[float, ...], wait: int | None) -> Parameters:
+        return lambda server, plan: {
+            **api(server),
+            "model": slow,
+            "durations": list(durations),
+            "wait": wait,
+        }
+
+    return [
+        Measurement(
+            "import",
+            "import",
+            None,
+            reps["import"],
+            lambda server, plan: {},
+            rows=(
+                Row(
+                    "import",
+                    "`import replicate` (vs `import httpx`)",
+                    "ms",
+                    ms("seconds"),
+                    Target("ratio", 1.3),
+                ),
+            ),
+        ),
+        Measurement(
+            "get",
+            "get",
+            "canned",
+            reps["get"],
+            lambda server, plan: {
+                **api(server),
+                "prediction_id": facade.canned_prediction(server.base_url, 0)["id"],
+                "count": plan.gets,
+                "warmup": plan.get_warmup,
+            },
+            rows=(
+                Row(
+                    "get",
+                    f"{plan.gets} sequential `predictions.get`",
+                    "ms",
+                    ms("seconds"),
+                    Target("ratio", 1.05),
+                ),
+                Row(
+                    "get rss",
+                    "peak RSS of the get process",
+                    "MiB",
+                    lambda result: result["peak_rss_kib"] / 1024,
+                    Target("ratio", 1.1),
+                ),
+            ),
+        ),
+        Measurement(
+            "pages",
+            "pages",
+            "canned",
+            reps["pages"],
+            lambda server, plan: {**api(server), "count": plan.listed},
+            rows=(
+                Row(
+                    "pages",
+                    f"{plan.listed} predictions over {plan.listed // facade.PAGE_SIZE} pages",
+                    "ms",
+                    ms("seconds"),
+                    Target("ratio", 2),
+                ),
+            ),
+        ),
+        Measurement(
+            "run 0",
+            "run",
+            "emulator",
+            reps["run"],
+            runs((0,) * plan.short_runs, None),
+            rows=(
+                Row("run 0", "`run()` excess, 0 s model, default wait", "ms", ms("median"), excess),
+            ),
+        ),
+        Measurement(
+            "run 200",
+            "run",
+            "emulator",
+            reps["run"],
+            runs((0.2,) * plan.short_runs, None),
+            rows=(
+                Row(
+                    "run 200",
+                    "`run()` excess, 200 ms model, default wait",
+                    "ms",
+                    ms("median"),
+                    excess,
+                ),
+            ),
+        ),
+        Measurement(
+            "long run",
+            "run",
+            "emulator",
+            reps["long run"],
+            runs(plan.long_durations, 1),
+            rows=(
+                Row(
+                    "long run",
+                    f"`run(wait=1)` excess, {long} s model",
+                    "ms",
+                    ms("median"),
+                    excess,
+                ),
+            ),
+        ),
+        Measurement(
+            "events",
+            "events",
+            "events",
+            reps["events"],
+            lambda server, plan: {**api(server), "model": "bench/events", "count": plan.events},
+            rows=(
+                Row(
+                    "events",
+                    f"SSE: {plan.events} output events",
+                    "ms",
+                    ms("seconds"),
+                    Target("ratio", 3),
+                ),
+            ),
+        ),
+        Measurement(
+            "first event",
+            "first_event",
+            "emulator",
+            reps["first event"],
+            lambda server, plan: {
+                **api(server),
+                "model": servers.TOKENS_MODEL,
+                "input": {"count": 8, "interval": 0.01},
+                "samples": plan.first_events,
+            },
+            rows=(
+                Row(
+                    "first event",
+                    "SSE: `stream()` to the first event",
+                    "ms",
+                    ms("median"),
+                    # stream.py's target: the first event within 5 ms of its arrival
+                    Target("over floor", 5),
+                ),
+            ),
+        ),
+        Measurement(
+            "concurrent",
+            "concurrent",
+            "emulator",
+            reps["concurrent"],
+            lambda server, plan: {
+                **api(server),
+                "model": slow,
+                "count": plan.concurrency,
+                "seconds": 0.2,
+            },
+            rows=(
+                Row(
+                    "concurrent",
+                    f"{plan.concurrency} concurrent async `run()`, 200 ms model",
+                    "ms",
+                    ms("seconds"),
+                    Target("ratio", 0.75),
+                ),
+            ),
+        ),
+        Measurement(
+            "save",
+            "save",
+            "files",
+            reps["save"],
+            lambda server, plan: {
+                "base_url": UNREACHABLE_API,
+                "token": "r8_benchmark_token",
+                "url": f"{server.origin}/big",
+                "warmup_url": f"{server.origin}/warm-up",
+                "path": "download.bin",  # in the probe's working folder, a scratch one
+                "size": plan.file_mib * MIB,
+                "repeat": plan.file_repeat,
+            },
+            rows=(
+                Row(
+                    "save",
+                    f"{file_size} file output saved to disk",
+                    "MiB/s",
+                    lambda result: result["bytes"] / MIB / result["seconds"],
+                    Target("ratio", 0.9, at_least=True),
+                    higher_is_better=True,
+                ),
+                Row(
+                    "save rss",
+                    f"peak RSS growth while saving {file_size}",
+                    "MiB",
+                    lambda result: result["growth"] / MIB,
+                    Target("value", 32),
+                    chart=False,
+                ),
+            ),
+        ),
+    ]
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+def probe_env() -> dict[str, str]:
+    """The environment of every child: nothing of the user's Replicate settings or paths."""
+    return {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith("REPLICATE_") and name not in ("PYTHONPATH", "PYTHONHOME")
+    }
+
+
+class Runner:
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir  # the children's working folder: nothing there to import
+        self.env = probe_env()
+
+    def probe(self, contender: Contender, probe: str, parameters: dict[str, Any]) -> Any:
+        command = [str(contender.python), str(PROBE), contender.key, probe, json.dumps(parameters)]
+        result = subprocess.run(
+            command, cwd=self.workdir, env=self.env, capture_output=True, text=True, timeout=900
+        )
+        if result.returncode != 0:
+            raise ProbeFailed(contender, probe, result.stderr)
+        return json.loads(result.stdout)
+
+    def import_time(self, contender: Contender, module: str) -> float:
+        """Wall time of ``python -c "import MODULE"`` in a fresh interpreter."""
+        command = [str(contender.python), "-c", f"import {module}"]
+        start = time.perf_counter()
+        subprocess.run(command, cwd=self.workdir, env=self.env, check=True)
+        return time.perf_counter() - start
+
+
+class ProbeFailed(Exception):
+    def __init__(self, contender: Contender, probe: str, stderr: str) -> None:
+        lines = [line for line in stderr.strip().splitlines() if line.strip()]
+        self.last_line = lines[-1] if lines else "no output"
+        super().__init__(f"{contender.label}, {probe}: {self.last_line}\n{stderr}")
+
+
+def rotated(items: list[Any], repetition: int) -> list[Any]:
+    shift = repetition % len(items)
+    return items[shift:] + items[:shift]
+
+
+def run_measurement(
+    runner: Runner,
+    measurement: Measurement,
+    contenders: list[Contender],
+    parameters: dict[str, Any],
+    warmup_round: bool,
+) -> dict[str, list[Any] | str]:
+    """Each contender's per-repetition results, or the reason it has none."""
+    samples: dict[str, list[Any] | str] = {contender.key: [] for contender in contenders}
+    rounds = [None] if warmup_round else []
+    for repetition in [*rounds, *range(measurement.repetitions)]:
+        for contender in rotated(contenders, repetition or 0):
+            if isinstance(samples[contender.key], str):
+                continue  # n/a, or failed
+            try:
+                result = one(runner, measurement, contender, parameters)
+            except ProbeFailed as failure:
+                if contender.key in ("httpx", "this"):
+                    raise
+                samples[contender.key] = f"failed: {failure.last_line}"
+                continue
+            if "n/a" in result:
+                samples[contender.key] = result["n/a"]
+            elif repetition is not None:
+                samples[contender.key].append(result)  # type: ignore[union-attr]
+    return samples
+
+
+def one(
+    runner: Runner, measurement: Measurement, contender: Contender, parameters: dict[str, Any]
+) -> Any:
+    if measurement.probe != "import":
+        return runner.probe(contender, measurement.probe, parameters)
+    # each client's import beside `import httpx` in its own environment: what else is
+    # installed there changes what httpx imports
+    if contender.key == "httpx":
+        return {"seconds": runner.import_time(contender, "httpx")}
+    pair = [contender.module, "httpx"]
+    times = {module: runner.import_time(contender, module) for module in pair}
+    return {"seconds": times[contender.module], "floor": {"seconds": times["httpx"]}}
+
+
+def summarise(row: Row, samples: dict[str, list[Any] | str], repetitions: int) -> dict[str, Any]:
+    floor_samples = samples["httpx"]
+    assert isinstance(floor_samples, list)
+    figures: dict[str, Any] = {}
+    for key, results in samples.items():
+        if isinstance(results, str):
+            figures[key] = {"n/a": results}
+            continue
+        values = [row.value(result) for result in results]
+        figure: dict[str, Any] = {"median": statistics.median(values), "values": values}
+        if key != "httpx":
+            floors = [
+                row.value(result.get("floor", floor))
+                for result, floor in zip(results, floor_samples, strict=True)
+            ]
+            ratios = [value / floor for value, floor in zip(values, floors, strict=True)]
+            figure.update(
+                ratio=statistics.median(ratios), ratios=ratios, floor=statistics.median(floors)
+            )
+        figures[key] = figure
+    ours = figures["this"]
+    if "median" not in ours:
+        raise RuntimeError(f"{row.title}: this client has no figure: {ours}")
+    ours["met"] = row.target.met(ours["median"], ours["ratio"], ours["floor"])
+    return {
+        "key": row.key,
+        "title": row.title,
+        "unit": row.unit,
+        "target": {"text": _target_text(row), **vars(row.target)},
+        "higher_is_better": row.higher_is_better,
+        "chart": row.chart,
+        "repetitions": repetitions,
+        "clients": figures,
+    }
+
+
+def _target_text(row: Row) -> str:
+    text = row.target.text
+    return text if row.target.kind == "ratio" else f"{text} {row.unit}"
+
+
+SERVERS: dict[str, Callable[[Plan], AbstractContextManager[servers.Server]]] = {
+    "canned": lambda plan: servers.canned(plan.listed),
+    "emulator": lambda plan: servers.emulator(),
+    "events": lambda plan: servers.events(),
+    "files": lambda plan: servers.files(plan.file_mib * MIB),
+}
+
+
+def headroom(name: str, server: servers.Server, plan: Plan, rows: dict[str, Any]) -> dict[str, Any]:
+    """The server's rate for a raw-socket client, beside the floor's."""
+    if name in ("canned", "emulator"):
+        figures = servers.request_headroom(server, 0.3 if plan.smoke else 2.0)
+        figures["floor_what"] = "httpx.Client, same loop"
+        return figures
+    if name == "events":
+        figures = servers.events_headroom(server, plan.events)
+        floor_ms = rows["events"]["clients"]["httpx"]["median"]
+        figures["httpx"] = plan.events / (floor_ms / 1000)
+        figures["floor_what"] = "raw httpx, as measured"
+        return figures
+    figures = servers.download_headroom(server, plan.file_mib * MIB)
+    figures["httpx"] = rows["save"]["clients"]["httpx"]["median"]
+    figures["floor_what"] = "raw httpx, as measured"
+    return figures
+
+
+def measure_all(plan: Plan, contenders: list[Contender], workdir: Path) -> dict[str, Any]:
+    runner = Runner(workdir)
+    rows: dict[str, Any] = {}
+    servers_seen: list[dict[str, Any]] = []
+    order = measurements(plan)
+    for name in (None, *SERVERS):
+        group = [measurement for measurement in order if measurement.server == name]
+        with nullcontext() if name is None else SERVERS[name](plan) as server:
+            for measurement in group:
+                started = time.perf_counter()
+                parameters = measurement.parameters(server, plan)
+                samples = run_measurement(
+                    runner, measurement, contenders, parameters, plan.warmup_round
+                )
+                for row in measurement.rows:
+                    rows[row.key] = summarise(row, samples, measurement.repetitions)
+                print(
+                    f"{measurement.key}: {time.perf_counter() - started:.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            if name is not None:
+                servers_seen.append(headroom(name, server, plan, rows))
+    # the page's order: as the issue lists them
+    return {
+        "rows": [rows[row.key] for m in order for row in m.rows],
+        "headroom": servers_seen,
+    }
+
+
+# -- the record ------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    memory = 0.0
+    with open("/proc/cpuinfo") as cpuinfo:
+        for line in cpuinfo:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    with open("/proc/meminfo") as meminfo:
+        for line in meminfo:
+            if line.startswith("MemTotal:"):
+                memory = int(line.split()[1]) / 1024 / 1024
+    system = platform.system()
+    try:
+        release = platform.freedesktop_os_release()["PRETTY_NAME"]
+    except OSError:
+        release = system
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(memory, 1),
+        "python": platform.python_version(),
+        "os": f"{release}, {system} {platform.release()} ({platform.machine()})",
+    }
+
+
+def revision() -> str:
+    """The commit measured, and whether the client's own files differ from it."""
+
+    def git(*args: str) -> str:
+        result = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
+        return result.stdout.strip() if result.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD")
+    if not commit:
+        return "an unknown commit"
+    changed = git("status", "--porcelain", "--", "replicate", "generated", "pyproject.toml")
+    return commit + (", with uncommitted changes to the client" if changed else "")
+
+
+def versions(contenders: list[Contender]) -> list[dict[str, str]]:
+    described = []
+    for contender in contenders:
+        if contender.key == "this":
+            version = f"this project at {revision()}"
+        elif contender.key == "httpx":
+            version = "httpx alone, in this client's environment"
+        else:
+            version = f"replicate {envs.installed(contender.env, 'replicate')}"
+        httpx = envs.installed(contender.env, "httpx")
+        described.append(
+            {"key": contender.key, "label": contender.label, "version": version, "httpx": httpx}
+        )
+    return described
+
+
+# -- the command -----------------------------------------------------------------------------
+
+
+def prepare(plan: Plan, cache: Path) -> list[Contender]:
+    this_env = envs.project_env(cache / "venvs" / "this-client")
+    contenders = [
+        Contender("httpx", "raw httpx", this_env, "httpx"),
+        Contender("this", "this client", this_env, "replicate"),
+    ]
+    if not plan.smoke:
+        for key, version in zip(("v1", "v2"), OFFICIAL, strict=True):
+            env = envs.pip_env(cache / "venvs" / f"replicate-{version}", f"replicate=={version}")
+            contenders.append(Contender(key, f"replicate {version}", env, "replicate"))
+    return contenders
+
+
+def render(results: dict[str, Any], out_dir: Path, cache: Path, chart: bool) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    png = out_dir / "benchmarks.png"
+    if chart:
+        env = envs.pip_env(cache / "venvs" / MATPLOTLIB, MATPLOTLIB)
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as data:
+            json.dump(results, data)
+            data.flush()
+            subprocess.run([envs.python(env), CHART, data.name, png], check=True)
+    page = _compare_page.render(results, chart=png.name if chart else None)
+    (out_dir / "benchmarks.md").write_text(page)
+
+
+def check_complete(results: dict[str, Any]) -> list[str]:
+    """Every row has a figure from this client and raw httpx (what the smoke test requires);
+    an official client may have a reason instead (the page gives it)."""
+    missing = []
+    for row in results["rows"]:
+        for key in ("httpx", "this"):
+            figure = row["clients"][key]
+            if not isinstance(figure.get("median"), float | int):
+                missing.append(f"{row['title']}: {key}: {figure}")
+    return missing
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="seconds; judges no timing")
+    parser.add_argument("--out-dir", type=Path, help="where the page goes (default docs/)")
+    parser.add_argument("--from-results", type=Path, help="render this results file again")
+    args = parser.parse_args(argv)
+    plan = SMOKE if args.smoke else Plan()
+
+    if args.from_results:
+        results = json.loads(args.from_results.read_text())
+        render(results, args.out_dir or ROOT / "docs", CACHE, chart=not results["smoke"])
+        return 0
+
+    if plan.smoke:  # nothing in the project's folders; the page stays for a look
+        out_dir = args.out_dir or Path(tempfile.mkdtemp(prefix="bench-smoke-"))
+    else:
+        out_dir = args.out_dir or ROOT / "docs"
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        workdir = Path(scratch)
+        cache = workdir / "cache" if plan.smoke else CACHE
+        started = time.perf_counter()
+        contenders = prepare(plan, cache)
+        results = {
+            "command": " ".join(["scripts/bench", *argv]),
+            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+            "smoke": plan.smoke,
+            "machine": machine(),
+            "clients": versions(contenders),
+            **measure_all(plan, contenders, workdir),
+        }
+        results["minutes"] = round((time.perf_counter() - started) / 60, 1)
+        record = (out_dir if plan.smoke else cache) / "results.json"
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps(results, indent=1))
+        render(results, out_dir, cache, chart=not plan.smoke)
+    print(_compare_page.table(results))
+    print(f"wrote {out_dir / 'benchmarks.md'} from {record}", file=sys.stderr)
+    missing = check_complete(results)
+    if missing:
+        print("missing figures:\n  " + "\n  ".join(missing), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,51 @@
+"""``scripts/bench --smoke`` keeps working: it runs, installs nothing, and every measurement
+gives a figure for this client and raw httpx. No timing is judged."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# every row of docs/benchmarks.md, in its order
+ROWS = [
+    "import",
+    "get",
+    "get rss",
+    "pages",
+    "run 0",
+    "run 200",
+    "long run",
+    "events",
+    "first event",
+    "concurrent",
+    "save",
+    "save rss",
+]
+
+
+def test_smoke_run_gives_every_figure(tmp_path: Path) -> None:
+    pytest.importorskip("uvicorn")  # the servers need the emulator extra
+    result = subprocess.run(
+        [ROOT / "scripts" / "bench", "--smoke", "--out-dir", tmp_path],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["smoke"] is True
+    assert [client["key"] for client in results["clients"]] == ["httpx", "this"]
+    assert [row["key"] for row in results["rows"]] == ROWS
+    for row in results["rows"]:
+        for client in ("httpx", "this"):
+            assert row["clients"][client]["median"] >= 0, (row["title"], client)
+        assert isinstance(row["clients"]["this"]["met"], bool)
+    page = (tmp_path / "benchmarks.md").read_text()
+    assert all(row["title"] in page for row in results["rows"])
+    assert not (tmp_path / "benchmarks.png").exists()  # no matplotlib: nothing installed
