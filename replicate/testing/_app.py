@@ -7,7 +7,7 @@ list of routes built on :class:`EmulatorApp`, which holds the state every handle
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -113,11 +113,23 @@ class EmulatorApp:
             raise ProblemError(422, "Invalid request", "the request body must be a JSON object")
         return body
 
-    def page(self, request: Request, items: list[JSON], page_size: int | None = None) -> JSON:
-        """One page of ``items`` with absolute ``next``/``previous`` cursor URLs."""
+    def page(
+        self,
+        request: Request,
+        items: Sequence[Any],
+        page_size: int | None = None,
+        render: Callable[[Any], JSON] | None = None,
+    ) -> JSON:
+        """One page of ``items`` with absolute ``next``/``previous`` cursor URLs.
+
+        ``render`` turns an item into its JSON, for the page's items only: a long list is
+        not rendered whole for every page.
+        """
         size = page_size or self.options.page_size
         offset = decode_cursor(request.query_params.get("cursor", "")) or 0
         results = items[offset : offset + size]
+        if render is not None:
+            results = [render(item) for item in results]
 
         def link(position: int) -> str:
             query = {k: v for k, v in request.query_params.items() if k != "cursor"}

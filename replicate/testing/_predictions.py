@@ -276,16 +276,16 @@ def routes(app: EmulatorApp) -> list[BaseRoute]:
         after = request.query_params.get("created_after")
         before = request.query_params.get("created_before")
         source = request.query_params.get("source")
+        after, before = _normal(after) if after else None, _normal(before) if before else None
         with store.lock:
-            items = [store.render(run) for run in reversed(store.predictions.values())]
-        items = [
-            item
-            for item in items
-            if (not after or item["created_at"] >= _normal(after))
-            and (not before or item["created_at"] < _normal(before))
-            and (not source or item.get("source") == source)
-        ]
-        return JSONResponse(app.page(request, items))
+            chosen = [
+                run
+                for run in reversed(store.predictions.values())
+                if (not after or run.fields["created_at"] >= after)
+                and (not before or run.fields["created_at"] < before)
+                and (not source or run.fields.get("source") == source)
+            ]
+        return JSONResponse(app.page(request, chosen, render=store.render))
 
     async def get_prediction(request: Request) -> Response:
         run = runs.find(request.path_params["id"])
@@ -333,8 +333,10 @@ def routes(app: EmulatorApp) -> list[BaseRoute]:
 
     async def list_trainings(request: Request) -> Response:
         with store.lock:
-            items = [_training_view(store.render(r)) for r in reversed(store.trainings.values())]
-        return JSONResponse(app.page(request, items))
+            chosen = list(reversed(store.trainings.values()))
+        return JSONResponse(
+            app.page(request, chosen, render=lambda run: _training_view(store.render(run)))
+        )
 
     async def get_training(request: Request) -> Response:
         run = runs.find(request.path_params["id"], "training")
