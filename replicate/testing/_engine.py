@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -352,8 +353,6 @@ async def _cancel_tasks() -> None:
 
 
 def _seconds_between(start: str, end: str) -> float:
-    from datetime import datetime
-
     first = datetime.fromisoformat(start)
     last = datetime.fromisoformat(end)
     return round((last - first).total_seconds(), 6)

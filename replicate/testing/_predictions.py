@@ -3,11 +3,14 @@ cancel, and the SSE stream with resume from ``Last-Event-ID``."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 import tempfile
+import typing
 import urllib.parse
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,8 +21,8 @@ from starlette.routing import BaseRoute, Route
 
 from ._app import ProblemError, not_found, public, unvalidated
 from ._engine import TERMINAL, Run
-from ._models import EmulatedModel
-from ._state import JSON, ModelEntry
+from ._models import EmulatedModel, progress
+from ._state import JSON, ModelEntry, Version, format_timestamp
 
 if TYPE_CHECKING:
     from ._app import EmulatorApp
@@ -169,8 +172,6 @@ class Runs:
 
     def _file_inputs(self, model: EmulatedModel, inputs: JSON) -> JSON:
         """Give ``Path`` parameters a local file made from the URL or data URI sent."""
-        import typing
-
         hints = typing.get_type_hints(model.function)
         resolved = dict(inputs)
         for key, value in inputs.items():
@@ -234,10 +235,6 @@ class Runs:
 
 
 def _later(timestamp: str, seconds: float) -> str:
-    from datetime import datetime, timedelta
-
-    from ._state import format_timestamp
-
     return format_timestamp(datetime.fromisoformat(timestamp) + timedelta(seconds=seconds))
 
 
@@ -373,10 +370,6 @@ def routes(app: EmulatorApp) -> list[BaseRoute]:
 
 def _normal(timestamp: str) -> str:
     """A query timestamp in the stored format, so that strings compare in time order."""
-    from datetime import datetime
-
-    from ._state import format_timestamp
-
     return format_timestamp(datetime.fromisoformat(timestamp))
 
 
@@ -389,10 +382,6 @@ def _training_view(data: JSON) -> JSON:
 
 async def _train(inputs: JSON) -> None:
     """What a training does in the emulator: a short run with progress in its logs."""
-    import asyncio
-
-    from ._models import progress
-
     for step in range(1, 4):
         await asyncio.sleep(0.05)
         progress(step, 3)
@@ -411,8 +400,6 @@ def _trainer(app: EmulatorApp, base: ModelEntry, target: ModelEntry) -> Any:
 
     def finish(run: Run) -> None:
         store = app.store
-        from ._state import Version
-
         version_id = store.ids.version()
         model = base.model if base.model is not None else target.model
         assert model is not None
