@@ -9,7 +9,9 @@
   ``Prefer: wait=N``, ``wait=False`` none; the read timeout is N + 5 s for that request. A
   prediction that outlives the window is waited for as ``replicate._wait`` says: on its
   stream when it has one (returning within a round trip of the end), else by polling on a
-  schedule that starts at 50 ms.
+  schedule that starts at 50 ms. The API answers a create whose window ran out with
+  ``starting``; any other status in the answer to a create that waited is taken as final, as
+  1.x does: it is returned as it is, with no further request.
 - ``status: failed`` raises ``ModelError`` carrying the prediction; ``canceled`` and ``aborted``
   return the output as it is (usually None), as 1.x does.
 - Iterator outputs: when ``ref`` names a version (``owner/name:version`` or a ``Version``)
@@ -168,6 +170,18 @@ def _create_options(params: dict[str, Any], window: bool | int) -> dict[str, Any
     return {**params, "wait": window}
 
 
+def _answered(prediction: Prediction, window: bool | int) -> bool:
+    """Whether the create's answer is final: ended, or any status but ``starting`` after a wait.
+
+    The API documents ``starting`` as its answer when a ``Prefer: wait`` window runs out; a
+    create that waited and answers anything else is taken as done. 1.x returns that answer as
+    it is, without polling, and so does ``run``.
+    """
+    if _ended(prediction):
+        return True
+    return window is not False and prediction.status != "starting"
+
+
 # -- sync -----------------------------------------------------------------------------------
 
 
@@ -224,10 +238,11 @@ def run(
     """
     target = Target.of(ref)
     clock = Deadline(deadline)
-    prediction = _create(client, target, input, _create_options(params, wait_window(wait, clock)))
+    window = wait_window(wait, clock)
+    prediction = _create(client, target, input, _create_options(params, window))
     kind: OutputKind | None = None
     with cancel_on_interrupt(prediction):
-        if not _ended(prediction):
+        if not _answered(prediction, window):
             kind = _output_kind(client, target) if target.names_version else None
             if kind is not None and kind.iterator:
                 return _iterate(client, prediction, kind, clock, use_file_output)
@@ -237,7 +252,7 @@ def run(
                 prediction._cancel_quietly()
                 raise
         else:
-            if on_progress is not None:  # ended within the create's wait: its one state
+            if on_progress is not None:  # answered within the create's wait: its one state
                 on_progress(prediction)
             if target.names_version and isinstance(prediction.output, list):
                 kind = _output_kind(client, target)
@@ -363,11 +378,11 @@ async def async_run(
     """
     target = Target.of(ref)
     clock = Deadline(deadline)
-    options = _create_options(params, wait_window(wait, clock))
-    prediction = await _async_create(client, target, input, options)
+    window = wait_window(wait, clock)
+    prediction = await _async_create(client, target, input, _create_options(params, window))
     kind: OutputKind | None = None
     async with async_cancel_on_interrupt(prediction):
-        if not _ended(prediction):
+        if not _answered(prediction, window):
             kind = await _async_output_kind(client, target) if target.names_version else None
             if kind is not None and kind.iterator:
                 return _aiterate(client, prediction, kind, clock, use_file_output)
@@ -377,7 +392,7 @@ async def async_run(
                 await prediction._async_cancel_quietly()
                 raise
         else:
-            if on_progress is not None:  # ended within the create's wait: its one state
+            if on_progress is not None:  # answered within the create's wait: its one state
                 await notify(on_progress, prediction)
             if target.names_version and isinstance(prediction.output, list):
                 kind = await _async_output_kind(client, target)
