@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib
 import os
 import platform
+import sys
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
@@ -458,18 +460,43 @@ class Client:
 
     # -- sending: every facade request goes through these two methods ------------------------
 
-    def _request(self, request: dict[str, Any], **options: Any) -> httpx.Response:
+    def _request(
+        self, request: dict[str, Any] | str, path: str | None = None, **options: Any
+    ) -> httpx.Response:
+        """Send ``request`` (what a generated ``_get_kwargs`` returns); raise on an error status.
+
+        replicate 1.x's form, ``_request("GET", "/v1/...", **httpx_kwargs)`` with the path from
+        the API's origin, is accepted too, for code written against 1.x's internals.
+        """
+        if isinstance(request, str):
+            request, options = self._request_1x(request, path or "/", options)
         response = self._pool.sync_http().request(**request, **self._options(options))
         if response.status_code >= 400:
             raise _error(response)
         return response
 
-    async def _async_request(self, request: dict[str, Any], **options: Any) -> httpx.Response:
+    async def _async_request(
+        self, request: dict[str, Any] | str, path: str | None = None, **options: Any
+    ) -> httpx.Response:
+        """``_request``, asynchronously."""
+        if isinstance(request, str):
+            request, options = self._request_1x(request, path or "/", options)
         http = self._pool.async_http()
         response = await http.request(**request, **self._options(options))
         if response.status_code >= 400:
             raise _error(response)
         return response
+
+    def _request_1x(
+        self, method: str, path: str, options: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """1.x's ``(method, path, **kwargs)``: the path is absolute from the API's origin."""
+        origin = self.base_url.removesuffix("/v1")
+        request = {"method": method, "url": origin + path}
+        for key in ("json", "params", "headers", "content", "data", "files"):
+            if key in options:
+                request[key] = options.pop(key)
+        return request, options
 
     @contextlib.contextmanager
     def _stream(self, method: str, url: str, **options: Any) -> Iterator[httpx.Response]:
@@ -545,6 +572,58 @@ def normalize_base_url(url: str) -> str:
     return url if url.endswith("/v1") else url + "/v1"
 
 
+_cog_missing = False  # set once `import cog` failed: no scan of sys.path on every request
+_ABSENT = object()
+
+
+def _cog_context_token() -> tuple[bool, Any]:
+    """``(found, token)`` from the running Cog prediction's context, when inside a Cog model.
+
+    A model that calls Replicate from inside its own prediction is given a token in its
+    scope's context (key ``REPLICATE_API_TOKEN``, any case); anything unexpected on the way
+    (no Cog, no scope, no dict) means "not found".
+    """
+    global _cog_missing
+    cog: Any = sys.modules.get("cog", _ABSENT)
+    if cog is _ABSENT:
+        if _cog_missing:
+            return False, None
+        try:
+            cog = importlib.import_module("cog")
+        except Exception:
+            _cog_missing = True
+            return False, None
+    try:
+        context = getattr(cog.current_scope(), "context", None)
+    except Exception:
+        return False, None
+    if isinstance(context, dict):
+        for key, value in context.items():
+            if isinstance(key, str) and key.lower() == "replicate_api_token":
+                return True, value
+    return False, None
+
+
+def api_token_from_environment() -> str | None:
+    """The token from the running Cog prediction's context, else ``REPLICATE_API_TOKEN``.
+
+    A token found in the Cog context is returned even when empty, as replicate 1.x does.
+
+    Example::
+
+        os.environ["REPLICATE_API_TOKEN"] = "r8_..."
+        api_token_from_environment()  # 'r8_...'
+    """
+    found, token = _cog_context_token()
+    if found:
+        return token if token is None or isinstance(token, str) else str(token)
+    return os.environ.get("REPLICATE_API_TOKEN")
+
+
+# replicate 1.x's name for it
+_get_api_token_from_environment = api_token_from_environment
+
+
 class _TokenAuth(httpx.Auth):
     """Adds the bearer token to requests for the API's origin, and to no other host.
 
@@ -595,7 +674,7 @@ class _Pool:
         self.output_kinds: dict[str, Any] = {}
 
     def token(self) -> str | None:
-        return self._api_token or os.environ.get("REPLICATE_API_TOKEN") or None
+        return self._api_token or api_token_from_environment() or None
 
     def base_url(self) -> str:
         if self._resolved_base_url is None:
