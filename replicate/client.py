@@ -461,7 +461,7 @@ class Client:
     # -- sending: every facade request goes through these two methods ------------------------
 
     def _request(
-        self, request: dict[str, Any] | str, path: str | None = None, **options: Any
+        self, request: dict[str, Any] | str, path: str | None = None, /, **options: Any
     ) -> httpx.Response:
         """Send ``request`` (what a generated ``_get_kwargs`` returns); raise on an error status.
 
@@ -476,7 +476,7 @@ class Client:
         return response
 
     async def _async_request(
-        self, request: dict[str, Any] | str, path: str | None = None, **options: Any
+        self, request: dict[str, Any] | str, path: str | None = None, /, **options: Any
     ) -> httpx.Response:
         """``_request``, asynchronously."""
         if isinstance(request, str):
