@@ -125,6 +125,8 @@ def build(spec_source: str, workdir: Path) -> tuple[Path, dict[str, Any]]:
     # comes from, as the header does for code.
     marked = {"x-generated-by": HEADER.strip("# \n"), **with_upstream_ids(document)}
     (package / NORMALISED_NAME).write_text(dump_json(marked))
+    # PEP 561 marker, so that type checkers read the package's annotations (empty: no header).
+    (package / "py.typed").write_text("")
 
     lock = {
         "source": spec.source,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
+import pickle
 import types
 import typing
 from collections.abc import Callable
@@ -20,12 +21,14 @@ from typing import Any
 import attrs
 import httpx
 import pytest
+import replicate_api.types
 from replicate_api import AuthenticatedClient, models
 from replicate_api.api.predictions import create as create_prediction
 from replicate_api.api.trainings import create as create_training
 from replicate_api.errors import UnexpectedStatus
 from replicate_api.models import (
     Deployment,
+    FileCreateRequest,
     FileResource,
     Model,
     ModelVisibility,
@@ -441,6 +444,173 @@ def test_timestamp_fraction_digits(index: int, text: str, expected: datetime.dat
     assert created_at.microsecond == expected.microsecond
     assert created_at.isoformat() == text
     assert page.to_dict()["results"][index]["created_at"] == text
+
+
+def test_timestamps_are_parsed_on_first_read_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    parsed: list[str] = []
+    parse = replicate_api.types.parse_timestamp
+
+    def counting(text: str) -> datetime.datetime:
+        parsed.append(text)
+        return parse(text)
+
+    monkeypatch.setattr(replicate_api.types, "parse_timestamp", counting)
+    fixture = load("prediction_2023_no_model.json")
+
+    prediction = Prediction.from_dict(load("prediction_2023_no_model.json"))
+    assert prediction.to_dict() == fixture
+    assert parsed == []
+
+    created_at = prediction.created_at
+    assert isinstance(created_at, datetime.datetime)
+    assert created_at.utcoffset() == datetime.timedelta(0)
+    assert created_at == datetime.datetime(2023, 8, 14, 10, 21, 42, 376145, UTC)
+    assert created_at.isoformat() == fixture["created_at"]
+    assert prediction.created_at is created_at
+    assert parsed == [fixture["created_at"]]
+    assert prediction.to_dict() == fixture
+
+
+def test_a_value_that_is_no_timestamp_stays_as_sent() -> None:
+    data = {**load("training_nulls.json"), "created_at": "yesterday", "started_at": 1728994287}
+
+    training = Training.from_dict(dict(data))
+
+    assert training.created_at == "yesterday"
+    assert training.started_at == 1728994287
+    assert training.completed_at is None
+    assert training.to_dict() == data
+
+
+def test_models_with_timestamps_compare_copy_and_pickle() -> None:
+    fixture = load("prediction_2023_no_model.json")
+    prediction = Prediction.from_dict(load("prediction_2023_no_model.json"))
+    assert prediction == Prediction.from_dict(load("prediction_2023_no_model.json"))
+    assert "created_at=" in repr(prediction)
+    assert attrs.asdict(prediction)["created_at"] == prediction.created_at
+
+    restored = pickle.loads(pickle.dumps(prediction))
+    assert restored == prediction
+    assert restored.to_dict() == fixture  # the text of each timestamp too
+
+    later = datetime.datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
+    changed = attrs.evolve(prediction, created_at=later)
+    assert changed.created_at == later
+    assert changed.to_dict()["created_at"] == "2025-01-02T03:04:05+00:00"
+    assert prediction.to_dict() == fixture
+
+    prediction.started_at = later
+    prediction.completed_at = None
+    assert prediction.started_at == later
+    assert prediction.to_dict()["started_at"] == "2025-01-02T03:04:05+00:00"
+    assert prediction.to_dict()["completed_at"] is None
+
+
+# Every model: its JSON keys, and values of unexpected types kept as sent -----------------
+
+MODEL_CLASSES = [cls for name in models.__all__ if attrs.has(cls := getattr(models, name))]
+# Its content is a file to upload (request bodies only), which from_dict reads as bytes.
+FROM_JSON_CLASSES = [cls for cls in MODEL_CLASSES if cls is not FileCreateRequest]
+
+
+@pytest.mark.parametrize("cls", MODEL_CLASSES, ids=lambda cls: cls.__name__)
+def test_json_fields_map_every_json_key_to_its_attribute(cls: Any) -> None:
+    attributes = [
+        field.name for field in attrs.fields(cls) if field.name != "additional_properties"
+    ]
+    assert list(cls.JSON_FIELDS.values()) == attributes
+
+
+def test_json_fields_use_the_api_names() -> None:
+    assert Prediction.JSON_FIELDS["input"] == "input_"
+    assert models.PaginatedPredictionList.JSON_FIELDS["next"] == "next_"
+    assert FileCreateRequest.JSON_FIELDS["type"] == "type_"
+    assert list(Prediction.JSON_FIELDS)[:2] == ["id", "status"]
+
+
+@pytest.mark.parametrize("cls", FROM_JSON_CLASSES, ids=lambda cls: cls.__name__)
+@pytest.mark.parametrize("value", [None, 0.5, [0.5]], ids=["null", "number", "list"])
+def test_every_field_keeps_a_value_of_an_unexpected_type(cls: Any, value: Any) -> None:
+    data = {key: value for key in cls.JSON_FIELDS}
+
+    parsed = cls.from_dict(data)
+
+    for key, attribute in cls.JSON_FIELDS.items():
+        assert getattr(parsed, attribute) == value, key
+    assert parsed.to_dict() == data
+
+
+def required_keys(cls: Any) -> list[str]:
+    fields = attrs.fields_dict(cls)
+    return [key for key, name in cls.JSON_FIELDS.items() if fields[name].default is attrs.NOTHING]
+
+
+@pytest.mark.parametrize("cls", FROM_JSON_CLASSES, ids=lambda cls: cls.__name__)
+def test_only_a_missing_required_field_fails(cls: Any) -> None:
+    required = required_keys(cls)
+    data = {key: 0.5 for key in required}
+
+    parsed = cls.from_dict(data)
+
+    assert parsed.to_dict() == data
+    assert all(
+        getattr(parsed, cls.JSON_FIELDS[key]) is UNSET
+        for key in cls.JSON_FIELDS.keys() - data.keys()
+    )
+    for key in required:
+        with pytest.raises(KeyError, match=key):
+            cls.from_dict({k: v for k, v in data.items() if k != key})
+
+
+def _nested_objects(cls: Any) -> list[tuple[str, Any]]:
+    """(JSON key, a value with an empty object) for each field holding a model or list of them."""
+    hints = typing.get_type_hints(cls, localns=_MODEL_NAMESPACE)
+    found = []
+    for key, attribute in cls.JSON_FIELDS.items():
+        for option in typing.get_args(hints[attribute]) or (hints[attribute],):
+            if attrs.has(option):
+                found.append((key, {}))
+            elif typing.get_origin(option) is list and attrs.has(typing.get_args(option)[0]):
+                found.append((key, [{}, "not an object"]))
+    return found
+
+
+NESTED = [
+    pytest.param(cls, key, value, id=f"{cls.__name__}.{key}")
+    for cls in FROM_JSON_CLASSES
+    for key, value in _nested_objects(cls)
+]
+
+
+def test_nested_fields_are_found() -> None:
+    assert len(NESTED) > 20
+    assert "PaginatedPredictionList.results" in {param.id for param in NESTED}
+
+
+@pytest.mark.parametrize(("cls", "key", "value"), NESTED)
+def test_an_empty_nested_object_never_fails_its_parent(cls: Any, key: str, value: Any) -> None:
+    data = {**{required: 0.5 for required in required_keys(cls)}, key: value}
+
+    parsed = cls.from_dict(data)
+
+    assert parsed.to_dict() == data
+
+
+def test_a_page_decodes_each_result_it_can() -> None:
+    fixture = load("prediction_list_2023_2024.json")
+    without_id = {"status": "succeeded", "output": "hello"}
+    data = {**fixture, "results": [*fixture["results"], without_id, "not an object"]}
+
+    page = PaginatedPredictionList.from_dict(json.loads(json.dumps(data)))
+
+    assert isinstance(page.results, list)
+    assert [type(result) for result in page.results] == [
+        *[Prediction] * len(fixture["results"]),
+        dict,
+        str,
+    ]
+    assert page.results[-2:] == [without_id, "not an object"]
+    assert page.to_dict() == data
 
 
 # Status codes the spec does not list -----------------------------------------------------

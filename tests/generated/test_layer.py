@@ -2,27 +2,32 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
+import inspect
 import io
 import json
 import pkgutil
 import subprocess
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import httpx
 import pytest
 import replicate_api
 import yaml
-from replicate_api import AuthenticatedClient
+from attrs import define
+from replicate_api import AuthenticatedClient, Client
 from replicate_api.api.files import create as files_create
 from replicate_api.api.models import search as models_search
 from replicate_api.api.predictions import create as predictions_create
 from replicate_api.api.predictions import get as predictions_get
 from replicate_api.errors import UnexpectedStatus
-from replicate_api.models import FileCreateRequest, FileCreateRequestMetadata
+from replicate_api.models import FileCreateRequest, FileCreateRequestMetadata, Prediction
 from replicate_api.types import File
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -153,8 +158,6 @@ def test_models_search_sends_query_with_a_text_body() -> None:
 
 
 def test_search_async_sends_query_too() -> None:
-    import asyncio
-
     seen: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -243,7 +246,9 @@ def test_undocumented_status_raises_a_typed_error_with_the_problem() -> None:
     problem = {"title": "Unauthenticated", "detail": "Invalid token.", "status": 401}
 
     def handler(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(401, json=problem, headers={"content-type": "application/problem+json"})
+        return httpx.Response(
+            401, json=problem, headers={"content-type": "application/problem+json"}
+        )
 
     with pytest.raises(UnexpectedStatus) as caught:
         predictions_get.sync("p1", client=client_for(handler))
@@ -283,6 +288,226 @@ def test_detailed_call_gives_status_headers_and_body() -> None:
 
 def test_token_never_appears_in_repr() -> None:
     client = client_for(lambda request: httpx.Response(200, json={}))
-    client.get_httpx_client()  # puts the Authorization header into the client's headers
+    client.get_httpx_client()  # made with the Authorization header among its defaults
     assert TOKEN not in repr(client)
     assert TOKEN not in repr(client.with_headers({"x-extra": "1"}))
+
+
+# The request boundary: build_request, parse_response, build_response ----------------------
+
+
+def test_endpoint_modules_are_public_functions_only() -> None:
+    for module in endpoint_modules():
+        functions = {
+            name
+            for name, value in vars(module).items()
+            if inspect.isfunction(value) and value.__module__ == module.__name__
+        }
+        assert not [name for name in functions if name.startswith("_")], module.__name__
+        assert set(module.__all__) == functions, module.__name__
+        assert {"build_request", "parse_response", "build_response"} <= functions
+        assert list(inspect.signature(module.parse_response).parameters) == ["response"]
+        assert list(inspect.signature(module.build_response).parameters) == ["response"]
+
+
+def test_a_request_built_and_parsed_without_the_generated_client() -> None:
+    request = predictions_get.build_request("p 1")
+    assert request == {"method": "get", "url": "/predictions/p%201"}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.raw_path == b"/v1/predictions/p%201"
+        return httpx.Response(200, json={"id": "p 1", "status": "succeeded", "output": "hi"})
+
+    with httpx.Client(base_url=BASE_URL, transport=httpx.MockTransport(handler)) as http:
+        response = http.request(**request)
+
+    prediction = predictions_get.parse_response(response)
+    assert isinstance(prediction, Prediction)
+    assert (prediction.id, prediction.status, prediction.output) == ("p 1", "succeeded", "hi")
+    detailed = predictions_get.build_response(response)
+    assert detailed.status_code == 200
+    assert detailed.parsed == prediction
+
+    missing = httpx.Response(404, json={"title": "Not found", "detail": "No such prediction"})
+    with pytest.raises(UnexpectedStatus, match="HTTP 404: Not found - No such prediction"):
+        predictions_get.parse_response(missing)
+
+
+def test_build_request_gives_body_and_headers_as_httpx_arguments() -> None:
+    from replicate_api.models import VersionPredictionRequest
+
+    body = VersionPredictionRequest(version="replicate/hello-world", input_={"text": "a"})
+    request = predictions_create.build_request(body=body, prefer="wait=5")
+    assert request == {
+        "method": "post",
+        "url": "/predictions",
+        "json": {"version": "replicate/hello-world", "input": {"text": "a"}},
+        "headers": {"Prefer": "wait=5", "Content-Type": "application/json"},
+    }
+
+
+def test_problem_fields_are_plain_attributes_a_subclass_can_set() -> None:
+    class Mine(UnexpectedStatus):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.title = "Mine"
+
+    body = json.dumps({"title": "Not found", "detail": "No such prediction"}).encode()
+    error = UnexpectedStatus(404, body)
+    assert (error.title, error.detail) == ("Not found", "No such prediction")
+    assert str(error) == "HTTP 404: Not found - No such prediction"
+    assert vars(error)["title"] == "Not found"
+    assert Mine(404, body).title == "Mine"
+    assert UnexpectedStatus(500, b"{}").title is None
+
+
+# Clients: every request goes through prepare_request; copies share one pool ---------------
+
+
+class Recorder:
+    """A MockTransport handler that answers a prediction and keeps each request."""
+
+    def __init__(self) -> None:
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        status = 201 if request.method == "POST" else 200
+        return httpx.Response(status, json={"id": "p1", "status": "starting"})
+
+
+def test_a_copy_changes_only_its_own_calls() -> None:
+    recorder = Recorder()
+    original = client_for(recorder)
+    copy = (
+        original.with_headers({"X-Trace": "copy"})
+        .with_timeout(httpx.Timeout(3.0))
+        .with_cookies({"session": "abc"})
+    )
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)  # no per-request cookies=
+        predictions_get.sync("p1", client=original)
+        predictions_get.sync("p1", client=copy)
+        predictions_get.sync("p1", client=original)
+
+    first, copied, again = recorder.requests
+    for request in (first, again):
+        assert "x-trace" not in request.headers
+        assert "cookie" not in request.headers
+        assert request.extensions["timeout"]["read"] is None
+        assert request.headers["authorization"] == f"Bearer {TOKEN}"
+    assert copied.headers["x-trace"] == "copy"
+    assert copied.headers["cookie"] == "session=abc"
+    assert copied.extensions["timeout"] == {"connect": 3.0, "read": 3.0, "write": 3.0, "pool": 3.0}
+    assert copied.headers["authorization"] == f"Bearer {TOKEN}"
+    assert copy.get_httpx_client() is original.get_httpx_client()
+
+
+def test_a_copy_made_first_does_not_set_the_original_defaults() -> None:
+    recorder = Recorder()
+    original = client_for(recorder)
+    copy = original.with_headers({"X-Trace": "copy"}).with_timeout(httpx.Timeout(3.0))
+
+    predictions_get.sync("p1", client=copy)  # the copy makes the shared httpx client
+    predictions_get.sync("p1", client=original)
+
+    assert recorder.requests[0].headers["x-trace"] == "copy"
+    assert "x-trace" not in recorder.requests[1].headers
+    assert recorder.requests[1].extensions["timeout"]["read"] is None
+
+
+def test_copies_share_one_async_client_too() -> None:
+    recorder = Recorder()
+    original = AuthenticatedClient(base_url=BASE_URL, token=TOKEN)
+    original.set_async_httpx_client(
+        httpx.AsyncClient(base_url=BASE_URL, transport=httpx.MockTransport(recorder))
+    )
+    copy = original.with_headers({"X-Trace": "copy"})
+
+    async def calls() -> None:
+        await predictions_get.asyncio("p1", client=copy)
+        await predictions_get.asyncio("p1", client=original)
+
+    asyncio.run(calls())
+
+    copied, plain = recorder.requests
+    assert copied.headers["x-trace"] == "copy"
+    assert "x-trace" not in plain.headers
+    assert plain.headers["authorization"] == f"Bearer {TOKEN}"
+    assert copy.get_async_httpx_client() is original.get_async_httpx_client()
+
+
+def test_a_header_the_request_sets_wins() -> None:
+    recorder = Recorder()
+    client = client_for(recorder).with_headers({"prefer": "wait=1", "X-Team": "a"})
+
+    prepared = client.prepare_request({"method": "get", "url": "/x", "headers": {"Prefer": "wait"}})
+    assert prepared["headers"] == {
+        "X-Team": "a",
+        "Authorization": f"Bearer {TOKEN}",
+        "Prefer": "wait",
+    }
+
+    from replicate_api.models import VersionPredictionRequest
+
+    body = VersionPredictionRequest(version="v", input_={})
+    predictions_create.sync(client=client, body=body, prefer="wait=5")
+    (request,) = recorder.requests
+    assert request.headers.get_list("prefer") == ["wait=5"]
+    assert request.headers["x-team"] == "a"
+
+
+def test_an_empty_token_sends_no_authorization() -> None:
+    recorder = Recorder()
+    client = AuthenticatedClient(
+        base_url=BASE_URL, token="", httpx_args={"transport": httpx.MockTransport(recorder)}
+    )
+    predictions_get.sync("p1", client=client)
+    assert "authorization" not in recorder.requests[0].headers
+    assert "Authorization" not in client.prepare_request({"method": "get", "url": "/x"})["headers"]
+
+
+def test_the_unauthenticated_client_sends_through_prepare_request_too() -> None:
+    recorder = Recorder()
+    client = Client(
+        base_url=BASE_URL,
+        headers={"X-Team": "a"},
+        httpx_args={"transport": httpx.MockTransport(recorder)},
+    )
+    predictions_get.sync("p1", client=client.with_cookies({"session": "abc"}))
+    predictions_get.sync("p1", client=client)
+    copied, plain = recorder.requests
+    assert (copied.headers["cookie"], copied.headers["x-team"]) == ("session=abc", "a")
+    assert "cookie" not in plain.headers
+    assert "authorization" not in plain.headers
+
+
+def test_a_subclass_sends_every_request_its_own_way() -> None:
+    sent: list[dict[str, Any]] = []
+
+    @define
+    class Sending(AuthenticatedClient):
+        """Sends through its own transport, as the facade's client does."""
+
+        def send_request(self, request: dict[str, Any]) -> httpx.Response:
+            sent.append(self.prepare_request(request))
+            return httpx.Response(200, json={"id": "p1", "status": "starting"})
+
+    client = Sending(base_url=BASE_URL, token=TOKEN).with_headers({"X-Trace": "1"})
+    prediction = predictions_get.sync("p1", client=client)
+
+    assert prediction.status == "starting"
+    assert sent == [
+        {
+            "method": "get",
+            "url": "/predictions/p1",
+            "headers": {"X-Trace": "1", "Authorization": f"Bearer {TOKEN}"},
+        }
+    ]
+
+
+def test_the_package_is_marked_typed() -> None:
+    marker = Path(replicate_api.__file__).parent / "py.typed"
+    assert marker.is_file()
+    assert marker.read_text() == ""

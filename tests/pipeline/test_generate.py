@@ -83,6 +83,11 @@ def test_every_generated_file_says_how_it_was_made(fresh_tree: Path) -> None:
     assert next(iter(normalised)) == "x-generated-by"
 
 
+def test_the_package_is_marked_typed(fresh_tree: Path) -> None:
+    # PEP 561: without the marker, type checkers ignore the package's annotations
+    assert (fresh_tree / "py.typed").read_text() == ""
+
+
 def test_lock_records_the_spec_and_tools(current_spec_path: Path) -> None:
     lock = json.loads((ROOT / "openapi" / "spec.lock.json").read_text())
     assert lock["input_sha256"] == hashlib.sha256(current_spec_path.read_bytes()).hexdigest()
