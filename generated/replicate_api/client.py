@@ -3,7 +3,22 @@ import ssl
 from typing import Any, Self
 
 import httpx
-from attrs import define, evolve, field
+from attrs import Factory, define, evolve, field
+
+
+class _SharedHTTPX:
+    """The httpx clients that a client and the copies made by its with_* methods share.
+
+    Each is made on first use from ``settings``, the httpx arguments of the client that made
+    the holder; the copies' own headers, cookies and timeout go on each request instead.
+    """
+
+    __slots__ = ("settings", "sync", "async_")
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        self.settings = settings
+        self.sync: httpx.Client | None = None
+        self.async_: httpx.AsyncClient | None = None
 
 
 @define
@@ -28,6 +43,9 @@ class Client:
 
         ``httpx_args``: A dictionary of additional arguments to be passed to the ``httpx.Client`` and ``httpx.AsyncClient`` constructor.
 
+    ``with_headers``, ``with_cookies`` and ``with_timeout`` give copies that share this client's
+    connection pool; what they change applies to the calls made through the copy only.
+
 
     Attributes:
         raise_on_unexpected_status: Kept for compatibility with other generated clients: a status the API
@@ -37,60 +55,93 @@ class Client:
     raise_on_unexpected_status: bool = field(default=True, kw_only=True)
     _base_url: str = field(alias="base_url")
     _cookies: dict[str, str] = field(factory=dict, kw_only=True, alias="cookies")
-    # repr=False: the authenticated client keeps its Authorization header here
     _headers: dict[str, str] = field(factory=dict, kw_only=True, alias="headers", repr=False)
     _timeout: httpx.Timeout | None = field(default=None, kw_only=True, alias="timeout")
     _verify_ssl: str | bool | ssl.SSLContext = field(default=True, kw_only=True, alias="verify_ssl")
     _follow_redirects: bool = field(default=False, kw_only=True, alias="follow_redirects")
     _httpx_args: dict[str, Any] = field(factory=dict, kw_only=True, alias="httpx_args", repr=False)
-    _client: httpx.Client | None = field(default=None, init=False)
-    _async_client: httpx.AsyncClient | None = field(default=None, init=False)
 
-    def with_headers(self, headers: dict[str, str]) -> "Client":
-        """Get a new client matching this one with additional headers"""
-        if self._client is not None:
-            self._client.headers.update(headers)
-        if self._async_client is not None:
-            self._async_client.headers.update(headers)
+    # Last: made from the fields above; an init argument so that evolve carries it to copies.
+    _shared: _SharedHTTPX = field(
+        default=Factory(lambda self: _SharedHTTPX(self._httpx_settings()), takes_self=True),
+        kw_only=True,
+        alias="_shared",
+        repr=False,
+        eq=False,
+    )
+
+    def _own_headers(self) -> dict[str, str]:
+        """The headers this client sends with every request, cookies aside (a new dict)."""
+        return dict(self._headers)
+
+    def _httpx_settings(self) -> dict[str, Any]:
+        return {
+            "base_url": self._base_url,
+            "cookies": self._cookies,
+            "headers": self._own_headers(),
+            "timeout": self._timeout,
+            "verify": self._verify_ssl,
+            "follow_redirects": self._follow_redirects,
+            **self._httpx_args,
+        }
+
+    def prepare_request(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The request (what an endpoint's build_request returns) with this client's settings.
+
+        Adds its headers, its cookies in a Cookie header (httpx deprecates per-request
+        cookies) and its timeout, when it has one. A header the request sets wins.
+        """
+        headers: dict[str, Any] = self._own_headers()
+        prepared = dict(request)
+        cookies = {**self._cookies, **(prepared.pop("cookies", None) or {})}
+        if cookies:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+        own = request.get("headers")
+        if own:
+            if headers:
+                overridden = {name.lower() for name in own}
+                headers = {k: v for k, v in headers.items() if k.lower() not in overridden}
+            headers.update(own)
+        prepared["headers"] = headers
+        if self._timeout is not None and "timeout" not in prepared:
+            prepared["timeout"] = self._timeout
+        return prepared
+
+    def send_request(self, request: dict[str, Any]) -> httpx.Response:
+        """Send a request built by an endpoint's build_request (through prepare_request)."""
+        return self.get_httpx_client().request(**self.prepare_request(request))
+
+    async def async_send_request(self, request: dict[str, Any]) -> httpx.Response:
+        """Send a request built by an endpoint's build_request (through prepare_request)."""
+        return await self.get_async_httpx_client().request(**self.prepare_request(request))
+
+    def with_headers(self, headers: dict[str, str]) -> Self:
+        """A copy of this client that also sends ``headers`` (sharing its connection pool)"""
         return evolve(self, headers={**self._headers, **headers})
 
-    def with_cookies(self, cookies: dict[str, str]) -> "Client":
-        """Get a new client matching this one with additional cookies"""
-        if self._client is not None:
-            self._client.cookies.update(cookies)
-        if self._async_client is not None:
-            self._async_client.cookies.update(cookies)
+    def with_cookies(self, cookies: dict[str, str]) -> Self:
+        """A copy of this client that also sends ``cookies`` (sharing its connection pool)"""
         return evolve(self, cookies={**self._cookies, **cookies})
 
-    def with_timeout(self, timeout: httpx.Timeout) -> "Client":
-        """Get a new client matching this one with a new timeout configuration"""
-        if self._client is not None:
-            self._client.timeout = timeout
-        if self._async_client is not None:
-            self._async_client.timeout = timeout
+    def with_timeout(self, timeout: httpx.Timeout) -> Self:
+        """A copy of this client with another timeout (sharing its connection pool)"""
         return evolve(self, timeout=timeout)
 
     def set_httpx_client(self, client: httpx.Client) -> Self:
         """Manually set the underlying httpx.Client
 
-        **NOTE**: This will override any other settings on the client, including cookies, headers, and timeout.
+        It serves this client and the copies made by with_* (and the client they were made
+        from); prepare_request still adds their headers, cookies and timeout to each request.
         """
-        self._client = client
+        self._shared.sync = client
         return self
 
     def get_httpx_client(self) -> httpx.Client:
         """Get the underlying httpx.Client, constructing a new one if not previously set"""
-        if self._client is None:
-            self._client = httpx.Client(
-                base_url=self._base_url,
-                cookies=self._cookies,
-                headers=self._headers,
-                timeout=self._timeout,
-                verify=self._verify_ssl,
-                follow_redirects=self._follow_redirects,
-                **self._httpx_args,
-            )
-        return self._client
+        shared = self._shared
+        if shared.sync is None:
+            shared.sync = httpx.Client(**shared.settings)
+        return shared.sync
 
     def __enter__(self) -> Self:
         """Enter a context manager for self.client—you cannot enter twice (see httpx docs)"""
@@ -104,24 +155,18 @@ class Client:
     def set_async_httpx_client(self, async_client: httpx.AsyncClient) -> Self:
         """Manually set the underlying httpx.AsyncClient
 
-        **NOTE**: This will override any other settings on the client, including cookies, headers, and timeout.
+        It serves this client and the copies made by with_* (and the client they were made
+        from); prepare_request still adds their headers, cookies and timeout to each request.
         """
-        self._async_client = async_client
+        self._shared.async_ = async_client
         return self
 
     def get_async_httpx_client(self) -> httpx.AsyncClient:
         """Get the underlying httpx.AsyncClient, constructing a new one if not previously set"""
-        if self._async_client is None:
-            self._async_client = httpx.AsyncClient(
-                base_url=self._base_url,
-                cookies=self._cookies,
-                headers=self._headers,
-                timeout=self._timeout,
-                verify=self._verify_ssl,
-                follow_redirects=self._follow_redirects,
-                **self._httpx_args,
-            )
-        return self._async_client
+        shared = self._shared
+        if shared.async_ is None:
+            shared.async_ = httpx.AsyncClient(**shared.settings)
+        return shared.async_
 
     async def __aenter__(self) -> Self:
         """Enter a context manager for underlying httpx.AsyncClient—you cannot enter twice (see httpx docs)"""
@@ -155,11 +200,14 @@ class AuthenticatedClient:
 
         ``httpx_args``: A dictionary of additional arguments to be passed to the ``httpx.Client`` and ``httpx.AsyncClient`` constructor.
 
+    ``with_headers``, ``with_cookies`` and ``with_timeout`` give copies that share this client's
+    connection pool; what they change applies to the calls made through the copy only.
+
 
     Attributes:
         raise_on_unexpected_status: Kept for compatibility with other generated clients: a status the API
             description does not list always raises errors.UnexpectedStatus, whatever this says.
-        token: The token to use for authentication (never shown by repr)
+        token: The token to use for authentication (never shown by repr); empty: no Authorization header
         prefix: The prefix to use for the Authorization header
         auth_header_name: The name of the Authorization header
     """
@@ -167,67 +215,100 @@ class AuthenticatedClient:
     raise_on_unexpected_status: bool = field(default=True, kw_only=True)
     _base_url: str = field(alias="base_url")
     _cookies: dict[str, str] = field(factory=dict, kw_only=True, alias="cookies")
-    # repr=False: the authenticated client keeps its Authorization header here
     _headers: dict[str, str] = field(factory=dict, kw_only=True, alias="headers", repr=False)
     _timeout: httpx.Timeout | None = field(default=None, kw_only=True, alias="timeout")
     _verify_ssl: str | bool | ssl.SSLContext = field(default=True, kw_only=True, alias="verify_ssl")
     _follow_redirects: bool = field(default=False, kw_only=True, alias="follow_redirects")
     _httpx_args: dict[str, Any] = field(factory=dict, kw_only=True, alias="httpx_args", repr=False)
-    _client: httpx.Client | None = field(default=None, init=False)
-    _async_client: httpx.AsyncClient | None = field(default=None, init=False)
 
     token: str = field(repr=False)
     prefix: str = "Bearer"
     auth_header_name: str = "Authorization"
+    # Last: made from the fields above; an init argument so that evolve carries it to copies.
+    _shared: _SharedHTTPX = field(
+        default=Factory(lambda self: _SharedHTTPX(self._httpx_settings()), takes_self=True),
+        kw_only=True,
+        alias="_shared",
+        repr=False,
+        eq=False,
+    )
 
-    def with_headers(self, headers: dict[str, str]) -> "AuthenticatedClient":
-        """Get a new client matching this one with additional headers"""
-        if self._client is not None:
-            self._client.headers.update(headers)
-        if self._async_client is not None:
-            self._async_client.headers.update(headers)
+    def _own_headers(self) -> dict[str, str]:
+        """The headers this client sends with every request, cookies aside (a new dict)."""
+        if not self.token:
+            return dict(self._headers)
+        auth = f"{self.prefix} {self.token}" if self.prefix else self.token
+        return {**self._headers, self.auth_header_name: auth}
+
+    def _httpx_settings(self) -> dict[str, Any]:
+        return {
+            "base_url": self._base_url,
+            "cookies": self._cookies,
+            "headers": self._own_headers(),
+            "timeout": self._timeout,
+            "verify": self._verify_ssl,
+            "follow_redirects": self._follow_redirects,
+            **self._httpx_args,
+        }
+
+    def prepare_request(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The request (what an endpoint's build_request returns) with this client's settings.
+
+        Adds its headers (Authorization too, when it has a token), its cookies in a Cookie
+        header (httpx deprecates per-request cookies) and its timeout, when it has one. A
+        header the request sets wins.
+        """
+        headers: dict[str, Any] = self._own_headers()
+        prepared = dict(request)
+        cookies = {**self._cookies, **(prepared.pop("cookies", None) or {})}
+        if cookies:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+        own = request.get("headers")
+        if own:
+            if headers:
+                overridden = {name.lower() for name in own}
+                headers = {k: v for k, v in headers.items() if k.lower() not in overridden}
+            headers.update(own)
+        prepared["headers"] = headers
+        if self._timeout is not None and "timeout" not in prepared:
+            prepared["timeout"] = self._timeout
+        return prepared
+
+    def send_request(self, request: dict[str, Any]) -> httpx.Response:
+        """Send a request built by an endpoint's build_request (through prepare_request)."""
+        return self.get_httpx_client().request(**self.prepare_request(request))
+
+    async def async_send_request(self, request: dict[str, Any]) -> httpx.Response:
+        """Send a request built by an endpoint's build_request (through prepare_request)."""
+        return await self.get_async_httpx_client().request(**self.prepare_request(request))
+
+    def with_headers(self, headers: dict[str, str]) -> Self:
+        """A copy of this client that also sends ``headers`` (sharing its connection pool)"""
         return evolve(self, headers={**self._headers, **headers})
 
-    def with_cookies(self, cookies: dict[str, str]) -> "AuthenticatedClient":
-        """Get a new client matching this one with additional cookies"""
-        if self._client is not None:
-            self._client.cookies.update(cookies)
-        if self._async_client is not None:
-            self._async_client.cookies.update(cookies)
+    def with_cookies(self, cookies: dict[str, str]) -> Self:
+        """A copy of this client that also sends ``cookies`` (sharing its connection pool)"""
         return evolve(self, cookies={**self._cookies, **cookies})
 
-    def with_timeout(self, timeout: httpx.Timeout) -> "AuthenticatedClient":
-        """Get a new client matching this one with a new timeout configuration"""
-        if self._client is not None:
-            self._client.timeout = timeout
-        if self._async_client is not None:
-            self._async_client.timeout = timeout
+    def with_timeout(self, timeout: httpx.Timeout) -> Self:
+        """A copy of this client with another timeout (sharing its connection pool)"""
         return evolve(self, timeout=timeout)
 
     def set_httpx_client(self, client: httpx.Client) -> Self:
         """Manually set the underlying httpx.Client
 
-        **NOTE**: This will override any other settings on the client, including cookies, headers, and timeout.
+        It serves this client and the copies made by with_* (and the client they were made
+        from); prepare_request still adds their headers, cookies and timeout to each request.
         """
-        self._client = client
+        self._shared.sync = client
         return self
 
     def get_httpx_client(self) -> httpx.Client:
         """Get the underlying httpx.Client, constructing a new one if not previously set"""
-        if self._client is None:
-            self._headers[self.auth_header_name] = (
-                f"{self.prefix} {self.token}" if self.prefix else self.token
-            )
-            self._client = httpx.Client(
-                base_url=self._base_url,
-                cookies=self._cookies,
-                headers=self._headers,
-                timeout=self._timeout,
-                verify=self._verify_ssl,
-                follow_redirects=self._follow_redirects,
-                **self._httpx_args,
-            )
-        return self._client
+        shared = self._shared
+        if shared.sync is None:
+            shared.sync = httpx.Client(**shared.settings)
+        return shared.sync
 
     def __enter__(self) -> Self:
         """Enter a context manager for self.client—you cannot enter twice (see httpx docs)"""
@@ -241,27 +322,18 @@ class AuthenticatedClient:
     def set_async_httpx_client(self, async_client: httpx.AsyncClient) -> Self:
         """Manually set the underlying httpx.AsyncClient
 
-        **NOTE**: This will override any other settings on the client, including cookies, headers, and timeout.
+        It serves this client and the copies made by with_* (and the client they were made
+        from); prepare_request still adds their headers, cookies and timeout to each request.
         """
-        self._async_client = async_client
+        self._shared.async_ = async_client
         return self
 
     def get_async_httpx_client(self) -> httpx.AsyncClient:
         """Get the underlying httpx.AsyncClient, constructing a new one if not previously set"""
-        if self._async_client is None:
-            self._headers[self.auth_header_name] = (
-                f"{self.prefix} {self.token}" if self.prefix else self.token
-            )
-            self._async_client = httpx.AsyncClient(
-                base_url=self._base_url,
-                cookies=self._cookies,
-                headers=self._headers,
-                timeout=self._timeout,
-                verify=self._verify_ssl,
-                follow_redirects=self._follow_redirects,
-                **self._httpx_args,
-            )
-        return self._async_client
+        shared = self._shared
+        if shared.async_ is None:
+            shared.async_ = httpx.AsyncClient(**shared.settings)
+        return shared.async_
 
     async def __aenter__(self) -> Self:
         """Enter a context manager for underlying httpx.AsyncClient—you cannot enter twice (see httpx docs)"""

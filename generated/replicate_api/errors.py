@@ -32,6 +32,10 @@ class UnexpectedStatus(Exception):
         self.content = content
         self.headers: Mapping[str, str] = headers if headers is not None else {}
         self.problem: dict[str, Any] = _problem(content)
+        # Plain attributes (a subclass may set its own): the problem's short summary and its
+        # explanation, when the body is problem+json and carries them.
+        self.title: str | None = _text(self.problem.get("title"))
+        self.detail: str | None = _text(self.problem.get("detail"))
         super().__init__(self._message())
 
     @classmethod
@@ -39,23 +43,15 @@ class UnexpectedStatus(Exception):
         """Build the error from an httpx response."""
         return cls(response.status_code, response.content, response.headers)
 
-    @property
-    def title(self) -> str | None:
-        """The problem's short summary, when the body is problem+json."""
-        value = self.problem.get("title")
-        return value if isinstance(value, str) else None
-
-    @property
-    def detail(self) -> str | None:
-        """The problem's explanation, when the body carries one."""
-        value = self.problem.get("detail")
-        return value if isinstance(value, str) else None
-
     def _message(self) -> str:
         explanation = " - ".join(part for part in (self.title, self.detail) if part)
         if not explanation and not self.problem:
             explanation = self.content[:500].decode(errors="replace")
         return f"HTTP {self.status_code}" + (f": {explanation}" if explanation else "")
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _problem(content: bytes) -> dict[str, Any]:

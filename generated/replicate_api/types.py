@@ -4,7 +4,7 @@
 import datetime
 from collections.abc import Mapping, MutableMapping
 from http import HTTPStatus
-from typing import IO, BinaryIO, Generic, Literal, TypeVar
+from typing import IO, Any, BinaryIO, Generic, Literal, TypeVar
 
 from attrs import define
 
@@ -12,6 +12,10 @@ from attrs import define
 class Unset:
     def __bool__(self) -> Literal[False]:
         return False
+
+    def __reduce__(self) -> str:
+        # Pickled and copied models keep the one UNSET, which `is UNSET` checks rely on.
+        return "UNSET"
 
 
 UNSET: Unset = Unset()
@@ -68,6 +72,12 @@ class _APITimestamp(datetime.datetime):
             return self._text
         return super().isoformat(sep, timespec)
 
+    def __reduce_ex__(self, protocol: Any) -> Any:
+        # datetime pickles (and copies) its fields only: keep the text as well.
+        if self._text is None:
+            return super().__reduce_ex__(protocol)
+        return parse_timestamp, (self._text,)
+
 
 def parse_timestamp(text: str) -> datetime.datetime:
     """Parse an API timestamp (ISO 8601, ``Z`` or an offset, any number of fractional digits)."""
@@ -92,4 +102,63 @@ def parse_timestamp(text: str) -> datetime.datetime:
     return stamp
 
 
-__all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "Unset", "parse_timestamp"]
+def timestamp_or_text(text: str) -> Any:
+    """The parsed timestamp, or the text itself when it is not one (a field declared as a
+    datetime keeps what the API sent)."""
+    try:
+        return parse_timestamp(text)
+    except ValueError:
+        return text
+
+
+class LazyTimestamp:
+    """A timestamp field that keeps the API's text until it is first read.
+
+    Wraps the attrs slot of the field: reading a text parses it (``timestamp_or_text``) and
+    stores the result back, so it is parsed once; any other value (a datetime, None, UNSET)
+    reads as it is. ``from_dict`` and ``to_dict`` move the text through the bare slot, kept
+    on the class as ``_raw_<name>``. Installed by ``lazy_timestamps``.
+    """
+
+    __slots__ = ("_slot",)
+
+    def __init__(self, slot: Any) -> None:
+        self._slot = slot
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = self._slot.__get__(instance, owner)
+        if type(value) is str:
+            value = timestamp_or_text(value)
+            if type(value) is not str:
+                self._slot.__set__(instance, value)
+        return value
+
+    def __set__(self, instance: object, value: Any) -> None:
+        self._slot.__set__(instance, value)
+
+    def __delete__(self, instance: object) -> None:
+        self._slot.__delete__(instance)
+
+
+def lazy_timestamps(cls: type, *names: str) -> None:
+    """Make the named timestamp fields of an attrs class with slots parse on first read."""
+    for name in names:
+        slot = cls.__dict__[name]
+        setattr(cls, f"_raw_{name}", slot)
+        setattr(cls, name, LazyTimestamp(slot))
+
+
+__all__ = [
+    "UNSET",
+    "File",
+    "FileTypes",
+    "LazyTimestamp",
+    "RequestFiles",
+    "Response",
+    "Unset",
+    "lazy_timestamps",
+    "parse_timestamp",
+    "timestamp_or_text",
+]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -11,6 +11,10 @@ from ..models.account_type import AccountType
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Account")
+
+# Enum members by value, kept by each enum, read in from_dict (a class attribute lookup on
+# an enum is slow); values not there yet go through the enum, which adds them.
+_account_type_by_value = cast(dict[str, AccountType], AccountType._value2member_map_)
 
 
 @_attrs_define
@@ -31,120 +35,52 @@ class Account:
     username: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
+    JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "avatar_url": "avatar_url",
+        "github_url": "github_url",
+        "name": "name",
+        "type": "type_",
+        "username": "username",
+    }
+    """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
+
     def to_dict(self) -> dict[str, Any]:
-        avatar_url: None | str | Unset
-        if isinstance(self.avatar_url, Unset):
-            avatar_url = UNSET
-        else:
-            avatar_url = self.avatar_url
-
-        github_url: None | str | Unset
-        if isinstance(self.github_url, Unset):
-            github_url = UNSET
-        else:
-            github_url = self.github_url
-
-        name: None | str | Unset
-        if isinstance(self.name, Unset):
-            name = UNSET
-        else:
-            name = self.name
-
-        type_: None | str | Unset
-        if isinstance(self.type_, Unset):
-            type_ = UNSET
-        elif isinstance(self.type_, AccountType):
-            type_ = self.type_.value
-        else:
-            type_ = self.type_
-
-        username: None | str | Unset
-        if isinstance(self.username, Unset):
-            username = UNSET
-        else:
-            username = self.username
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if avatar_url is not UNSET:
-            field_dict["avatar_url"] = avatar_url
-        if github_url is not UNSET:
-            field_dict["github_url"] = github_url
-        if name is not UNSET:
-            field_dict["name"] = name
-        if type_ is not UNSET:
-            field_dict["type"] = type_
-        if username is not UNSET:
-            field_dict["username"] = username
-
+        value: Any
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        value = self.avatar_url
+        if value is not UNSET:
+            field_dict["avatar_url"] = value
+        value = self.github_url
+        if value is not UNSET:
+            field_dict["github_url"] = value
+        value = self.name
+        if value is not UNSET:
+            field_dict["name"] = value
+        value = self.type_
+        if value is not UNSET:
+            field_dict["type"] = value.value if isinstance(value, AccountType) else value
+        value = self.username
+        if value is not UNSET:
+            field_dict["username"] = value
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-
-        def _parse_avatar_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        avatar_url = _parse_avatar_url(d.pop("avatar_url", UNSET))
-
-        def _parse_github_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        github_url = _parse_github_url(d.pop("github_url", UNSET))
-
-        def _parse_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        name = _parse_name(d.pop("name", UNSET))
-
-        def _parse_type_(data: object) -> AccountType | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                type_type_0 = AccountType(data)
-
-                return type_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(AccountType | None | Unset, data)
-
-        type_ = _parse_type_(d.pop("type", UNSET))
-
-        def _parse_username(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        username = _parse_username(d.pop("username", UNSET))
-
-        account = cls(
-            avatar_url=avatar_url,
-            github_url=github_url,
-            name=name,
-            type_=type_,
-            username=username,
+        d = {**src_dict}
+        pop = d.pop
+        value: Any
+        # Filled slot by slot, which is faster than through __init__.
+        account = object.__new__(cls)
+        account.avatar_url = pop("avatar_url", UNSET)
+        account.github_url = pop("github_url", UNSET)
+        account.name = pop("name", UNSET)
+        value = pop("type", UNSET)
+        account.type_ = (
+            (_account_type_by_value.get(value) or AccountType(value))
+            if type(value) is str
+            else value
         )
-
+        account.username = pop("username", UNSET)
         account.additional_properties = d
         return account
 

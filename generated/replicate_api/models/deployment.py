@@ -2,16 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.deployment_release import DeploymentRelease
-
 
 T = TypeVar("T", bound="Deployment")
 
@@ -30,88 +26,42 @@ class Deployment:
     owner: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
+    JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "current_release": "current_release",
+        "name": "name",
+        "owner": "owner",
+    }
+    """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
+
     def to_dict(self) -> dict[str, Any]:
-        from ..models.deployment_release import DeploymentRelease  # noqa: PLC0415
-
-        current_release: dict[str, Any] | None | Unset
-        if isinstance(self.current_release, Unset):
-            current_release = UNSET
-        elif isinstance(self.current_release, DeploymentRelease):
-            current_release = self.current_release.to_dict()
-        else:
-            current_release = self.current_release
-
-        name: None | str | Unset
-        if isinstance(self.name, Unset):
-            name = UNSET
-        else:
-            name = self.name
-
-        owner: None | str | Unset
-        if isinstance(self.owner, Unset):
-            owner = UNSET
-        else:
-            owner = self.owner
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if current_release is not UNSET:
-            field_dict["current_release"] = current_release
-        if name is not UNSET:
-            field_dict["name"] = name
-        if owner is not UNSET:
-            field_dict["owner"] = owner
-
+        value: Any
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        value = self.current_release
+        if value is not UNSET:
+            field_dict["current_release"] = (
+                value.to_dict() if isinstance(value, DeploymentRelease) else value
+            )
+        value = self.name
+        if value is not UNSET:
+            field_dict["name"] = value
+        value = self.owner
+        if value is not UNSET:
+            field_dict["owner"] = value
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.deployment_release import DeploymentRelease  # noqa: PLC0415
-
-        d = dict(src_dict)
-
-        def _parse_current_release(data: object) -> DeploymentRelease | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                current_release_type_0 = DeploymentRelease.from_dict(data)
-
-                return current_release_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(DeploymentRelease | None | Unset, data)
-
-        current_release = _parse_current_release(d.pop("current_release", UNSET))
-
-        def _parse_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        name = _parse_name(d.pop("name", UNSET))
-
-        def _parse_owner(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        owner = _parse_owner(d.pop("owner", UNSET))
-
-        deployment = cls(
-            current_release=current_release,
-            name=name,
-            owner=owner,
+        d = {**src_dict}
+        pop = d.pop
+        value: Any
+        # Filled slot by slot, which is faster than through __init__.
+        deployment = object.__new__(cls)
+        value = pop("current_release", UNSET)
+        deployment.current_release = (
+            DeploymentRelease.from_dict(value) if type(value) is dict else value
         )
-
+        deployment.name = pop("name", UNSET)
+        deployment.owner = pop("owner", UNSET)
         deployment.additional_properties = d
         return deployment
 
@@ -130,3 +80,7 @@ class Deployment:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Last, so that models may refer to each other in cycles.
+from ..models.deployment_release import DeploymentRelease

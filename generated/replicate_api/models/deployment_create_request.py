@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -30,58 +30,40 @@ class DeploymentCreateRequest:
     version: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
+    JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "hardware": "hardware",
+        "max_instances": "max_instances",
+        "min_instances": "min_instances",
+        "model": "model",
+        "name": "name",
+        "version": "version",
+    }
+    """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
+
     def to_dict(self) -> dict[str, Any]:
-        hardware = self.hardware
-
-        max_instances = self.max_instances
-
-        min_instances = self.min_instances
-
-        model = self.model
-
-        name = self.name
-
-        version = self.version
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "hardware": hardware,
-                "max_instances": max_instances,
-                "min_instances": min_instances,
-                "model": model,
-                "name": name,
-                "version": version,
-            }
-        )
-
+        value: Any
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        field_dict["hardware"] = self.hardware
+        field_dict["max_instances"] = self.max_instances
+        field_dict["min_instances"] = self.min_instances
+        field_dict["model"] = self.model
+        field_dict["name"] = self.name
+        field_dict["version"] = self.version
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        hardware = d.pop("hardware")
-
-        max_instances = d.pop("max_instances")
-
-        min_instances = d.pop("min_instances")
-
-        model = d.pop("model")
-
-        name = d.pop("name")
-
-        version = d.pop("version")
-
-        deployment_create_request = cls(
-            hardware=hardware,
-            max_instances=max_instances,
-            min_instances=min_instances,
-            model=model,
-            name=name,
-            version=version,
-        )
-
+        d = {**src_dict}
+        pop = d.pop
+        value: Any
+        # Filled slot by slot, which is faster than through __init__.
+        deployment_create_request = object.__new__(cls)
+        deployment_create_request.hardware = pop("hardware")
+        deployment_create_request.max_instances = pop("max_instances")
+        deployment_create_request.min_instances = pop("min_instances")
+        deployment_create_request.model = pop("model")
+        deployment_create_request.name = pop("name")
+        deployment_create_request.version = pop("version")
         deployment_create_request.additional_properties = d
         return deployment_create_request
 

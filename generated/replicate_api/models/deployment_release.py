@@ -3,17 +3,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.account import Account
-    from ..models.deployment_release_configuration import DeploymentReleaseConfiguration
-
+from ..types import UNSET, Unset, lazy_timestamps
 
 T = TypeVar("T", bound="DeploymentRelease")
 
@@ -38,166 +33,64 @@ class DeploymentRelease:
     version: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
+    JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "configuration": "configuration",
+        "created_at": "created_at",
+        "created_by": "created_by",
+        "model": "model",
+        "number": "number",
+        "version": "version",
+    }
+    """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
+
+    if TYPE_CHECKING:
+        # The bare slots behind the timestamp fields (see types.lazy_timestamps).
+        _raw_created_at: Any
+
     def to_dict(self) -> dict[str, Any]:
-        from ..models.account import Account  # noqa: PLC0415
-        from ..models.deployment_release_configuration import DeploymentReleaseConfiguration  # noqa: PLC0415
-
-        configuration: dict[str, Any] | None | Unset
-        if isinstance(self.configuration, Unset):
-            configuration = UNSET
-        elif isinstance(self.configuration, DeploymentReleaseConfiguration):
-            configuration = self.configuration.to_dict()
-        else:
-            configuration = self.configuration
-
-        created_at: None | str | Unset
-        if isinstance(self.created_at, Unset):
-            created_at = UNSET
-        elif isinstance(self.created_at, datetime.datetime):
-            created_at = self.created_at.isoformat()
-        else:
-            created_at = self.created_at
-
-        created_by: dict[str, Any] | None | Unset
-        if isinstance(self.created_by, Unset):
-            created_by = UNSET
-        elif isinstance(self.created_by, Account):
-            created_by = self.created_by.to_dict()
-        else:
-            created_by = self.created_by
-
-        model: None | str | Unset
-        if isinstance(self.model, Unset):
-            model = UNSET
-        else:
-            model = self.model
-
-        number: int | None | Unset
-        if isinstance(self.number, Unset):
-            number = UNSET
-        else:
-            number = self.number
-
-        version: None | str | Unset
-        if isinstance(self.version, Unset):
-            version = UNSET
-        else:
-            version = self.version
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if configuration is not UNSET:
-            field_dict["configuration"] = configuration
-        if created_at is not UNSET:
-            field_dict["created_at"] = created_at
-        if created_by is not UNSET:
-            field_dict["created_by"] = created_by
-        if model is not UNSET:
-            field_dict["model"] = model
-        if number is not UNSET:
-            field_dict["number"] = number
-        if version is not UNSET:
-            field_dict["version"] = version
-
+        value: Any
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        value = self.configuration
+        if value is not UNSET:
+            field_dict["configuration"] = (
+                value.to_dict() if isinstance(value, DeploymentReleaseConfiguration) else value
+            )
+        value = self._raw_created_at
+        if value is not UNSET:
+            field_dict["created_at"] = (
+                value.isoformat() if isinstance(value, datetime.datetime) else value
+            )
+        value = self.created_by
+        if value is not UNSET:
+            field_dict["created_by"] = value.to_dict() if isinstance(value, Account) else value
+        value = self.model
+        if value is not UNSET:
+            field_dict["model"] = value
+        value = self.number
+        if value is not UNSET:
+            field_dict["number"] = value
+        value = self.version
+        if value is not UNSET:
+            field_dict["version"] = value
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.account import Account  # noqa: PLC0415
-        from ..models.deployment_release_configuration import DeploymentReleaseConfiguration  # noqa: PLC0415
-
-        d = dict(src_dict)
-
-        def _parse_configuration(data: object) -> DeploymentReleaseConfiguration | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                configuration_type_0 = DeploymentReleaseConfiguration.from_dict(data)
-
-                return configuration_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(DeploymentReleaseConfiguration | None | Unset, data)
-
-        configuration = _parse_configuration(d.pop("configuration", UNSET))
-
-        def _parse_created_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                from replicate_api.types import parse_timestamp
-
-                created_at_type_0 = parse_timestamp(data)
-
-                return created_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        created_at = _parse_created_at(d.pop("created_at", UNSET))
-
-        def _parse_created_by(data: object) -> Account | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                created_by_type_0 = Account.from_dict(data)
-
-                return created_by_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(Account | None | Unset, data)
-
-        created_by = _parse_created_by(d.pop("created_by", UNSET))
-
-        def _parse_model(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        model = _parse_model(d.pop("model", UNSET))
-
-        def _parse_number(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        number = _parse_number(d.pop("number", UNSET))
-
-        def _parse_version(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        version = _parse_version(d.pop("version", UNSET))
-
-        deployment_release = cls(
-            configuration=configuration,
-            created_at=created_at,
-            created_by=created_by,
-            model=model,
-            number=number,
-            version=version,
+        d = {**src_dict}
+        pop = d.pop
+        value: Any
+        # Filled slot by slot, which is faster than through __init__.
+        deployment_release = object.__new__(cls)
+        value = pop("configuration", UNSET)
+        deployment_release.configuration = (
+            DeploymentReleaseConfiguration.from_dict(value) if type(value) is dict else value
         )
-
+        deployment_release._raw_created_at = pop("created_at", UNSET)
+        value = pop("created_by", UNSET)
+        deployment_release.created_by = Account.from_dict(value) if type(value) is dict else value
+        deployment_release.model = pop("model", UNSET)
+        deployment_release.number = pop("number", UNSET)
+        deployment_release.version = pop("version", UNSET)
         deployment_release.additional_properties = d
         return deployment_release
 
@@ -216,3 +109,10 @@ class DeploymentRelease:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+lazy_timestamps(DeploymentRelease, "created_at")
+
+# Last, so that models may refer to each other in cycles.
+from ..models.account import Account
+from ..models.deployment_release_configuration import DeploymentReleaseConfiguration

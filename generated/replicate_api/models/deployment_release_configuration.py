@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -26,74 +26,37 @@ class DeploymentReleaseConfiguration:
     min_instances: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
+    JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "hardware": "hardware",
+        "max_instances": "max_instances",
+        "min_instances": "min_instances",
+    }
+    """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
+
     def to_dict(self) -> dict[str, Any]:
-        hardware: None | str | Unset
-        if isinstance(self.hardware, Unset):
-            hardware = UNSET
-        else:
-            hardware = self.hardware
-
-        max_instances: int | None | Unset
-        if isinstance(self.max_instances, Unset):
-            max_instances = UNSET
-        else:
-            max_instances = self.max_instances
-
-        min_instances: int | None | Unset
-        if isinstance(self.min_instances, Unset):
-            min_instances = UNSET
-        else:
-            min_instances = self.min_instances
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if hardware is not UNSET:
-            field_dict["hardware"] = hardware
-        if max_instances is not UNSET:
-            field_dict["max_instances"] = max_instances
-        if min_instances is not UNSET:
-            field_dict["min_instances"] = min_instances
-
+        value: Any
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        value = self.hardware
+        if value is not UNSET:
+            field_dict["hardware"] = value
+        value = self.max_instances
+        if value is not UNSET:
+            field_dict["max_instances"] = value
+        value = self.min_instances
+        if value is not UNSET:
+            field_dict["min_instances"] = value
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-
-        def _parse_hardware(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        hardware = _parse_hardware(d.pop("hardware", UNSET))
-
-        def _parse_max_instances(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        max_instances = _parse_max_instances(d.pop("max_instances", UNSET))
-
-        def _parse_min_instances(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        min_instances = _parse_min_instances(d.pop("min_instances", UNSET))
-
-        deployment_release_configuration = cls(
-            hardware=hardware,
-            max_instances=max_instances,
-            min_instances=min_instances,
-        )
-
+        d = {**src_dict}
+        pop = d.pop
+        value: Any
+        # Filled slot by slot, which is faster than through __init__.
+        deployment_release_configuration = object.__new__(cls)
+        deployment_release_configuration.hardware = pop("hardware", UNSET)
+        deployment_release_configuration.max_instances = pop("max_instances", UNSET)
+        deployment_release_configuration.min_instances = pop("min_instances", UNSET)
         deployment_release_configuration.additional_properties = d
         return deployment_release_configuration
 

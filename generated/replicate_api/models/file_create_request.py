@@ -4,17 +4,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from io import BytesIO
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .. import types
 from ..types import UNSET, File, Unset
-
-if TYPE_CHECKING:
-    from ..models.file_create_request_metadata import FileCreateRequestMetadata
-
 
 T = TypeVar("T", bound="FileCreateRequest")
 
@@ -35,31 +31,31 @@ class FileCreateRequest:
     type_: str | Unset = "application/octet-stream"
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
+    JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "content": "content",
+        "filename": "filename",
+        "metadata": "metadata",
+        "type": "type_",
+    }
+    """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
+
     def to_dict(self) -> dict[str, Any]:
+        value: Any
+        field_dict: dict[str, Any] = dict(self.additional_properties)
         content = self.content.to_tuple()
 
-        filename = self.filename
-
-        metadata: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.metadata, Unset):
-            metadata = self.metadata.to_dict()
-
-        type_ = self.type_
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "content": content,
-            }
-        )
-        if filename is not UNSET:
-            field_dict["filename"] = filename
-        if metadata is not UNSET:
-            field_dict["metadata"] = metadata
-        if type_ is not UNSET:
-            field_dict["type"] = type_
-
+        field_dict["content"] = content
+        value = self.filename
+        if value is not UNSET:
+            field_dict["filename"] = value
+        value = self.metadata
+        if value is not UNSET:
+            field_dict["metadata"] = (
+                value.to_dict() if isinstance(value, FileCreateRequestMetadata) else value
+            )
+        value = self.type_
+        if value is not UNSET:
+            field_dict["type"] = value
         return field_dict
 
     def to_multipart(self) -> types.RequestFiles:
@@ -88,29 +84,20 @@ class FileCreateRequest:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.file_create_request_metadata import FileCreateRequestMetadata  # noqa: PLC0415
+        d = {**src_dict}
+        pop = d.pop
+        value: Any
+        # Filled slot by slot, which is faster than through __init__.
+        file_create_request = object.__new__(cls)
+        content = File(payload=BytesIO(pop("content")))
 
-        d = dict(src_dict)
-        content = File(payload=BytesIO(d.pop("content")))
-
-        filename = d.pop("filename", UNSET)
-
-        _metadata = d.pop("metadata", UNSET)
-        metadata: FileCreateRequestMetadata | Unset
-        if isinstance(_metadata, Unset):
-            metadata = UNSET
-        else:
-            metadata = FileCreateRequestMetadata.from_dict(_metadata)
-
-        type_ = d.pop("type", UNSET)
-
-        file_create_request = cls(
-            content=content,
-            filename=filename,
-            metadata=metadata,
-            type_=type_,
+        file_create_request.content = content
+        file_create_request.filename = pop("filename", UNSET)
+        value = pop("metadata", UNSET)
+        file_create_request.metadata = (
+            FileCreateRequestMetadata.from_dict(value) if type(value) is dict else value
         )
-
+        file_create_request.type_ = pop("type", UNSET)
         file_create_request.additional_properties = d
         return file_create_request
 
@@ -129,3 +116,7 @@ class FileCreateRequest:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Last, so that models may refer to each other in cycles.
+from ..models.file_create_request_metadata import FileCreateRequestMetadata

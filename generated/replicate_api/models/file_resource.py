@@ -3,17 +3,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.file_resource_checksums import FileResourceChecksums
-    from ..models.file_resource_urls import FileResourceUrls
-
+from ..types import UNSET, Unset, lazy_timestamps
 
 T = TypeVar("T", bound="FileResource")
 
@@ -43,193 +38,75 @@ class FileResource:
     urls: FileResourceUrls | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
+    JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "id": "id",
+        "checksums": "checksums",
+        "content_type": "content_type",
+        "created_at": "created_at",
+        "expires_at": "expires_at",
+        "metadata": "metadata",
+        "size": "size",
+        "urls": "urls",
+    }
+    """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
+
+    if TYPE_CHECKING:
+        # The bare slots behind the timestamp fields (see types.lazy_timestamps).
+        _raw_created_at: Any
+        _raw_expires_at: Any
+
     def to_dict(self) -> dict[str, Any]:
-        from ..models.file_resource_checksums import FileResourceChecksums  # noqa: PLC0415
-        from ..models.file_resource_urls import FileResourceUrls  # noqa: PLC0415
-
-        id = self.id
-
-        checksums: dict[str, Any] | None | Unset
-        if isinstance(self.checksums, Unset):
-            checksums = UNSET
-        elif isinstance(self.checksums, FileResourceChecksums):
-            checksums = self.checksums.to_dict()
-        else:
-            checksums = self.checksums
-
-        content_type: None | str | Unset
-        if isinstance(self.content_type, Unset):
-            content_type = UNSET
-        else:
-            content_type = self.content_type
-
-        created_at: None | str | Unset
-        if isinstance(self.created_at, Unset):
-            created_at = UNSET
-        elif isinstance(self.created_at, datetime.datetime):
-            created_at = self.created_at.isoformat()
-        else:
-            created_at = self.created_at
-
-        expires_at: None | str | Unset
-        if isinstance(self.expires_at, Unset):
-            expires_at = UNSET
-        elif isinstance(self.expires_at, datetime.datetime):
-            expires_at = self.expires_at.isoformat()
-        else:
-            expires_at = self.expires_at
-
-        metadata = self.metadata
-
-        size: int | None | Unset
-        if isinstance(self.size, Unset):
-            size = UNSET
-        else:
-            size = self.size
-
-        urls: dict[str, Any] | None | Unset
-        if isinstance(self.urls, Unset):
-            urls = UNSET
-        elif isinstance(self.urls, FileResourceUrls):
-            urls = self.urls.to_dict()
-        else:
-            urls = self.urls
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "id": id,
-            }
-        )
-        if checksums is not UNSET:
-            field_dict["checksums"] = checksums
-        if content_type is not UNSET:
-            field_dict["content_type"] = content_type
-        if created_at is not UNSET:
-            field_dict["created_at"] = created_at
-        if expires_at is not UNSET:
-            field_dict["expires_at"] = expires_at
-        if metadata is not UNSET:
-            field_dict["metadata"] = metadata
-        if size is not UNSET:
-            field_dict["size"] = size
-        if urls is not UNSET:
-            field_dict["urls"] = urls
-
+        value: Any
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        field_dict["id"] = self.id
+        value = self.checksums
+        if value is not UNSET:
+            field_dict["checksums"] = (
+                value.to_dict() if isinstance(value, FileResourceChecksums) else value
+            )
+        value = self.content_type
+        if value is not UNSET:
+            field_dict["content_type"] = value
+        value = self._raw_created_at
+        if value is not UNSET:
+            field_dict["created_at"] = (
+                value.isoformat() if isinstance(value, datetime.datetime) else value
+            )
+        value = self._raw_expires_at
+        if value is not UNSET:
+            field_dict["expires_at"] = (
+                value.isoformat() if isinstance(value, datetime.datetime) else value
+            )
+        value = self.metadata
+        if value is not UNSET:
+            field_dict["metadata"] = value
+        value = self.size
+        if value is not UNSET:
+            field_dict["size"] = value
+        value = self.urls
+        if value is not UNSET:
+            field_dict["urls"] = value.to_dict() if isinstance(value, FileResourceUrls) else value
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.file_resource_checksums import FileResourceChecksums  # noqa: PLC0415
-        from ..models.file_resource_urls import FileResourceUrls  # noqa: PLC0415
-
-        d = dict(src_dict)
-        id = d.pop("id")
-
-        def _parse_checksums(data: object) -> FileResourceChecksums | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                checksums_type_0 = FileResourceChecksums.from_dict(data)
-
-                return checksums_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(FileResourceChecksums | None | Unset, data)
-
-        checksums = _parse_checksums(d.pop("checksums", UNSET))
-
-        def _parse_content_type(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        content_type = _parse_content_type(d.pop("content_type", UNSET))
-
-        def _parse_created_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                from replicate_api.types import parse_timestamp
-
-                created_at_type_0 = parse_timestamp(data)
-
-                return created_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        created_at = _parse_created_at(d.pop("created_at", UNSET))
-
-        def _parse_expires_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                from replicate_api.types import parse_timestamp
-
-                expires_at_type_0 = parse_timestamp(data)
-
-                return expires_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        expires_at = _parse_expires_at(d.pop("expires_at", UNSET))
-
-        metadata = d.pop("metadata", UNSET)
-
-        def _parse_size(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        size = _parse_size(d.pop("size", UNSET))
-
-        def _parse_urls(data: object) -> FileResourceUrls | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                urls_type_0 = FileResourceUrls.from_dict(data)
-
-                return urls_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(FileResourceUrls | None | Unset, data)
-
-        urls = _parse_urls(d.pop("urls", UNSET))
-
-        file_resource = cls(
-            id=id,
-            checksums=checksums,
-            content_type=content_type,
-            created_at=created_at,
-            expires_at=expires_at,
-            metadata=metadata,
-            size=size,
-            urls=urls,
+        d = {**src_dict}
+        pop = d.pop
+        value: Any
+        # Filled slot by slot, which is faster than through __init__.
+        file_resource = object.__new__(cls)
+        file_resource.id = pop("id")
+        value = pop("checksums", UNSET)
+        file_resource.checksums = (
+            FileResourceChecksums.from_dict(value) if type(value) is dict else value
         )
-
+        file_resource.content_type = pop("content_type", UNSET)
+        file_resource._raw_created_at = pop("created_at", UNSET)
+        file_resource._raw_expires_at = pop("expires_at", UNSET)
+        file_resource.metadata = pop("metadata", UNSET)
+        file_resource.size = pop("size", UNSET)
+        value = pop("urls", UNSET)
+        file_resource.urls = FileResourceUrls.from_dict(value) if type(value) is dict else value
         file_resource.additional_properties = d
         return file_resource
 
@@ -248,3 +125,10 @@ class FileResource:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+lazy_timestamps(FileResource, "created_at", "expires_at")
+
+# Last, so that models may refer to each other in cycles.
+from ..models.file_resource_checksums import FileResourceChecksums
+from ..models.file_resource_urls import FileResourceUrls

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -24,38 +24,27 @@ class FileResourceChecksums:
     sha256: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
+    JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "sha256": "sha256",
+    }
+    """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
+
     def to_dict(self) -> dict[str, Any]:
-        sha256: None | str | Unset
-        if isinstance(self.sha256, Unset):
-            sha256 = UNSET
-        else:
-            sha256 = self.sha256
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if sha256 is not UNSET:
-            field_dict["sha256"] = sha256
-
+        value: Any
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        value = self.sha256
+        if value is not UNSET:
+            field_dict["sha256"] = value
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-
-        def _parse_sha256(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        sha256 = _parse_sha256(d.pop("sha256", UNSET))
-
-        file_resource_checksums = cls(
-            sha256=sha256,
-        )
-
+        d = {**src_dict}
+        pop = d.pop
+        value: Any
+        # Filled slot by slot, which is faster than through __init__.
+        file_resource_checksums = object.__new__(cls)
+        file_resource_checksums.sha256 = pop("sha256", UNSET)
         file_resource_checksums.additional_properties = d
         return file_resource_checksums
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -10,12 +10,11 @@ from attrs import field as _attrs_field
 from ..models.model_visibility import ModelVisibility
 from ..types import UNSET, Unset
 
-if TYPE_CHECKING:
-    from ..models.model_version import ModelVersion
-    from ..models.prediction import Prediction
-
-
 T = TypeVar("T", bound="Model")
+
+# Enum members by value, kept by each enum, read in from_dict (a class attribute lookup on
+# an enum is slow); values not there yet go through the enum, which adds them.
+_model_visibility_by_value = cast(dict[str, ModelVisibility], ModelVisibility._value2member_map_)
 
 
 @_attrs_define
@@ -52,290 +51,102 @@ class Model:
     visibility: ModelVisibility | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
+    JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "cover_image_url": "cover_image_url",
+        "default_example": "default_example",
+        "description": "description",
+        "github_url": "github_url",
+        "is_official": "is_official",
+        "latest_version": "latest_version",
+        "license_url": "license_url",
+        "name": "name",
+        "owner": "owner",
+        "paper_url": "paper_url",
+        "run_count": "run_count",
+        "url": "url",
+        "visibility": "visibility",
+    }
+    """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
+
     def to_dict(self) -> dict[str, Any]:
-        from ..models.model_version import ModelVersion  # noqa: PLC0415
-        from ..models.prediction import Prediction  # noqa: PLC0415
-
-        cover_image_url: None | str | Unset
-        if isinstance(self.cover_image_url, Unset):
-            cover_image_url = UNSET
-        else:
-            cover_image_url = self.cover_image_url
-
-        default_example: dict[str, Any] | None | Unset
-        if isinstance(self.default_example, Unset):
-            default_example = UNSET
-        elif isinstance(self.default_example, Prediction):
-            default_example = self.default_example.to_dict()
-        else:
-            default_example = self.default_example
-
-        description: None | str | Unset
-        if isinstance(self.description, Unset):
-            description = UNSET
-        else:
-            description = self.description
-
-        github_url: None | str | Unset
-        if isinstance(self.github_url, Unset):
-            github_url = UNSET
-        else:
-            github_url = self.github_url
-
-        is_official: bool | None | Unset
-        if isinstance(self.is_official, Unset):
-            is_official = UNSET
-        else:
-            is_official = self.is_official
-
-        latest_version: dict[str, Any] | None | Unset
-        if isinstance(self.latest_version, Unset):
-            latest_version = UNSET
-        elif isinstance(self.latest_version, ModelVersion):
-            latest_version = self.latest_version.to_dict()
-        else:
-            latest_version = self.latest_version
-
-        license_url: None | str | Unset
-        if isinstance(self.license_url, Unset):
-            license_url = UNSET
-        else:
-            license_url = self.license_url
-
-        name: None | str | Unset
-        if isinstance(self.name, Unset):
-            name = UNSET
-        else:
-            name = self.name
-
-        owner: None | str | Unset
-        if isinstance(self.owner, Unset):
-            owner = UNSET
-        else:
-            owner = self.owner
-
-        paper_url: None | str | Unset
-        if isinstance(self.paper_url, Unset):
-            paper_url = UNSET
-        else:
-            paper_url = self.paper_url
-
-        run_count: int | None | Unset
-        if isinstance(self.run_count, Unset):
-            run_count = UNSET
-        else:
-            run_count = self.run_count
-
-        url: None | str | Unset
-        if isinstance(self.url, Unset):
-            url = UNSET
-        else:
-            url = self.url
-
-        visibility: None | str | Unset
-        if isinstance(self.visibility, Unset):
-            visibility = UNSET
-        elif isinstance(self.visibility, ModelVisibility):
-            visibility = self.visibility.value
-        else:
-            visibility = self.visibility
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if cover_image_url is not UNSET:
-            field_dict["cover_image_url"] = cover_image_url
-        if default_example is not UNSET:
-            field_dict["default_example"] = default_example
-        if description is not UNSET:
-            field_dict["description"] = description
-        if github_url is not UNSET:
-            field_dict["github_url"] = github_url
-        if is_official is not UNSET:
-            field_dict["is_official"] = is_official
-        if latest_version is not UNSET:
-            field_dict["latest_version"] = latest_version
-        if license_url is not UNSET:
-            field_dict["license_url"] = license_url
-        if name is not UNSET:
-            field_dict["name"] = name
-        if owner is not UNSET:
-            field_dict["owner"] = owner
-        if paper_url is not UNSET:
-            field_dict["paper_url"] = paper_url
-        if run_count is not UNSET:
-            field_dict["run_count"] = run_count
-        if url is not UNSET:
-            field_dict["url"] = url
-        if visibility is not UNSET:
-            field_dict["visibility"] = visibility
-
+        value: Any
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        value = self.cover_image_url
+        if value is not UNSET:
+            field_dict["cover_image_url"] = value
+        value = self.default_example
+        if value is not UNSET:
+            field_dict["default_example"] = (
+                value.to_dict() if isinstance(value, Prediction) else value
+            )
+        value = self.description
+        if value is not UNSET:
+            field_dict["description"] = value
+        value = self.github_url
+        if value is not UNSET:
+            field_dict["github_url"] = value
+        value = self.is_official
+        if value is not UNSET:
+            field_dict["is_official"] = value
+        value = self.latest_version
+        if value is not UNSET:
+            field_dict["latest_version"] = (
+                value.to_dict() if isinstance(value, ModelVersion) else value
+            )
+        value = self.license_url
+        if value is not UNSET:
+            field_dict["license_url"] = value
+        value = self.name
+        if value is not UNSET:
+            field_dict["name"] = value
+        value = self.owner
+        if value is not UNSET:
+            field_dict["owner"] = value
+        value = self.paper_url
+        if value is not UNSET:
+            field_dict["paper_url"] = value
+        value = self.run_count
+        if value is not UNSET:
+            field_dict["run_count"] = value
+        value = self.url
+        if value is not UNSET:
+            field_dict["url"] = value
+        value = self.visibility
+        if value is not UNSET:
+            field_dict["visibility"] = value.value if isinstance(value, ModelVisibility) else value
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.model_version import ModelVersion  # noqa: PLC0415
-        from ..models.prediction import Prediction  # noqa: PLC0415
-
-        d = dict(src_dict)
-
-        def _parse_cover_image_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        cover_image_url = _parse_cover_image_url(d.pop("cover_image_url", UNSET))
-
-        def _parse_default_example(data: object) -> None | Prediction | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                default_example_type_0 = Prediction.from_dict(data)
-
-                return default_example_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | Prediction | Unset, data)
-
-        default_example = _parse_default_example(d.pop("default_example", UNSET))
-
-        def _parse_description(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        description = _parse_description(d.pop("description", UNSET))
-
-        def _parse_github_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        github_url = _parse_github_url(d.pop("github_url", UNSET))
-
-        def _parse_is_official(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
-
-        is_official = _parse_is_official(d.pop("is_official", UNSET))
-
-        def _parse_latest_version(data: object) -> ModelVersion | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                latest_version_type_0 = ModelVersion.from_dict(data)
-
-                return latest_version_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(ModelVersion | None | Unset, data)
-
-        latest_version = _parse_latest_version(d.pop("latest_version", UNSET))
-
-        def _parse_license_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        license_url = _parse_license_url(d.pop("license_url", UNSET))
-
-        def _parse_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        name = _parse_name(d.pop("name", UNSET))
-
-        def _parse_owner(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        owner = _parse_owner(d.pop("owner", UNSET))
-
-        def _parse_paper_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        paper_url = _parse_paper_url(d.pop("paper_url", UNSET))
-
-        def _parse_run_count(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        run_count = _parse_run_count(d.pop("run_count", UNSET))
-
-        def _parse_url(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        url = _parse_url(d.pop("url", UNSET))
-
-        def _parse_visibility(data: object) -> ModelVisibility | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                visibility_type_0 = ModelVisibility(data)
-
-                return visibility_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(ModelVisibility | None | Unset, data)
-
-        visibility = _parse_visibility(d.pop("visibility", UNSET))
-
-        model = cls(
-            cover_image_url=cover_image_url,
-            default_example=default_example,
-            description=description,
-            github_url=github_url,
-            is_official=is_official,
-            latest_version=latest_version,
-            license_url=license_url,
-            name=name,
-            owner=owner,
-            paper_url=paper_url,
-            run_count=run_count,
-            url=url,
-            visibility=visibility,
+        d = {**src_dict}
+        pop = d.pop
+        value: Any
+        # Filled slot by slot, which is faster than through __init__.
+        model = object.__new__(cls)
+        model.cover_image_url = pop("cover_image_url", UNSET)
+        value = pop("default_example", UNSET)
+        model.default_example = (
+            Prediction.from_dict(value)
+            if type(value) is dict and "id" in value and "status" in value
+            else value
         )
-
+        model.description = pop("description", UNSET)
+        model.github_url = pop("github_url", UNSET)
+        model.is_official = pop("is_official", UNSET)
+        value = pop("latest_version", UNSET)
+        model.latest_version = ModelVersion.from_dict(value) if type(value) is dict else value
+        model.license_url = pop("license_url", UNSET)
+        model.name = pop("name", UNSET)
+        model.owner = pop("owner", UNSET)
+        model.paper_url = pop("paper_url", UNSET)
+        model.run_count = pop("run_count", UNSET)
+        model.url = pop("url", UNSET)
+        value = pop("visibility", UNSET)
+        model.visibility = (
+            (_model_visibility_by_value.get(value) or ModelVisibility(value))
+            if type(value) is str
+            else value
+        )
         model.additional_properties = d
         return model
 
@@ -354,3 +165,8 @@ class Model:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Last, so that models may refer to each other in cycles.
+from ..models.model_version import ModelVersion
+from ..models.prediction import Prediction

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -11,6 +11,10 @@ from ..models.model_visibility import ModelVisibility
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="ModelCreateRequest")
+
+# Enum members by value, kept by each enum, read in from_dict (a class attribute lookup on
+# an enum is slow); values not there yet go through the enum, which adds them.
+_model_visibility_by_value = cast(dict[str, ModelVisibility], ModelVisibility._value2member_map_)
 
 
 @_attrs_define
@@ -40,81 +44,65 @@ class ModelCreateRequest:
     paper_url: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
+    JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "hardware": "hardware",
+        "name": "name",
+        "owner": "owner",
+        "visibility": "visibility",
+        "cover_image_url": "cover_image_url",
+        "description": "description",
+        "github_url": "github_url",
+        "license_url": "license_url",
+        "paper_url": "paper_url",
+    }
+    """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
+
     def to_dict(self) -> dict[str, Any]:
-        hardware = self.hardware
-
-        name = self.name
-
-        owner = self.owner
-
-        visibility = self.visibility.value
-
-        cover_image_url = self.cover_image_url
-
-        description = self.description
-
-        github_url = self.github_url
-
-        license_url = self.license_url
-
-        paper_url = self.paper_url
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "hardware": hardware,
-                "name": name,
-                "owner": owner,
-                "visibility": visibility,
-            }
-        )
-        if cover_image_url is not UNSET:
-            field_dict["cover_image_url"] = cover_image_url
-        if description is not UNSET:
-            field_dict["description"] = description
-        if github_url is not UNSET:
-            field_dict["github_url"] = github_url
-        if license_url is not UNSET:
-            field_dict["license_url"] = license_url
-        if paper_url is not UNSET:
-            field_dict["paper_url"] = paper_url
-
+        value: Any
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        field_dict["hardware"] = self.hardware
+        field_dict["name"] = self.name
+        field_dict["owner"] = self.owner
+        value = self.visibility
+        field_dict["visibility"] = value.value if isinstance(value, ModelVisibility) else value
+        value = self.cover_image_url
+        if value is not UNSET:
+            field_dict["cover_image_url"] = value
+        value = self.description
+        if value is not UNSET:
+            field_dict["description"] = value
+        value = self.github_url
+        if value is not UNSET:
+            field_dict["github_url"] = value
+        value = self.license_url
+        if value is not UNSET:
+            field_dict["license_url"] = value
+        value = self.paper_url
+        if value is not UNSET:
+            field_dict["paper_url"] = value
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        hardware = d.pop("hardware")
-
-        name = d.pop("name")
-
-        owner = d.pop("owner")
-
-        visibility = ModelVisibility(d.pop("visibility"))
-
-        cover_image_url = d.pop("cover_image_url", UNSET)
-
-        description = d.pop("description", UNSET)
-
-        github_url = d.pop("github_url", UNSET)
-
-        license_url = d.pop("license_url", UNSET)
-
-        paper_url = d.pop("paper_url", UNSET)
-
-        model_create_request = cls(
-            hardware=hardware,
-            name=name,
-            owner=owner,
-            visibility=visibility,
-            cover_image_url=cover_image_url,
-            description=description,
-            github_url=github_url,
-            license_url=license_url,
-            paper_url=paper_url,
+        d = {**src_dict}
+        pop = d.pop
+        value: Any
+        # Filled slot by slot, which is faster than through __init__.
+        model_create_request = object.__new__(cls)
+        model_create_request.hardware = pop("hardware")
+        model_create_request.name = pop("name")
+        model_create_request.owner = pop("owner")
+        value = pop("visibility")
+        model_create_request.visibility = (
+            (_model_visibility_by_value.get(value) or ModelVisibility(value))
+            if type(value) is str
+            else value
         )
-
+        model_create_request.cover_image_url = pop("cover_image_url", UNSET)
+        model_create_request.description = pop("description", UNSET)
+        model_create_request.github_url = pop("github_url", UNSET)
+        model_create_request.license_url = pop("license_url", UNSET)
+        model_create_request.paper_url = pop("paper_url", UNSET)
         model_create_request.additional_properties = d
         return model_create_request
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -36,61 +36,52 @@ class ModelUpdateRequest:
     weights_url: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
+    JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "description": "description",
+        "github_url": "github_url",
+        "license_url": "license_url",
+        "paper_url": "paper_url",
+        "readme": "readme",
+        "weights_url": "weights_url",
+    }
+    """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
+
     def to_dict(self) -> dict[str, Any]:
-        description = self.description
-
-        github_url = self.github_url
-
-        license_url = self.license_url
-
-        paper_url = self.paper_url
-
-        readme = self.readme
-
-        weights_url = self.weights_url
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if description is not UNSET:
-            field_dict["description"] = description
-        if github_url is not UNSET:
-            field_dict["github_url"] = github_url
-        if license_url is not UNSET:
-            field_dict["license_url"] = license_url
-        if paper_url is not UNSET:
-            field_dict["paper_url"] = paper_url
-        if readme is not UNSET:
-            field_dict["readme"] = readme
-        if weights_url is not UNSET:
-            field_dict["weights_url"] = weights_url
-
+        value: Any
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        value = self.description
+        if value is not UNSET:
+            field_dict["description"] = value
+        value = self.github_url
+        if value is not UNSET:
+            field_dict["github_url"] = value
+        value = self.license_url
+        if value is not UNSET:
+            field_dict["license_url"] = value
+        value = self.paper_url
+        if value is not UNSET:
+            field_dict["paper_url"] = value
+        value = self.readme
+        if value is not UNSET:
+            field_dict["readme"] = value
+        value = self.weights_url
+        if value is not UNSET:
+            field_dict["weights_url"] = value
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        description = d.pop("description", UNSET)
-
-        github_url = d.pop("github_url", UNSET)
-
-        license_url = d.pop("license_url", UNSET)
-
-        paper_url = d.pop("paper_url", UNSET)
-
-        readme = d.pop("readme", UNSET)
-
-        weights_url = d.pop("weights_url", UNSET)
-
-        model_update_request = cls(
-            description=description,
-            github_url=github_url,
-            license_url=license_url,
-            paper_url=paper_url,
-            readme=readme,
-            weights_url=weights_url,
-        )
-
+        d = {**src_dict}
+        pop = d.pop
+        value: Any
+        # Filled slot by slot, which is faster than through __init__.
+        model_update_request = object.__new__(cls)
+        model_update_request.description = pop("description", UNSET)
+        model_update_request.github_url = pop("github_url", UNSET)
+        model_update_request.license_url = pop("license_url", UNSET)
+        model_update_request.paper_url = pop("paper_url", UNSET)
+        model_update_request.readme = pop("readme", UNSET)
+        model_update_request.weights_url = pop("weights_url", UNSET)
         model_update_request.additional_properties = d
         return model_update_request
 

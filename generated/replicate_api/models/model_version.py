@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, lazy_timestamps
 
 T = TypeVar("T", bound="ModelVersion")
 
@@ -29,93 +29,48 @@ class ModelVersion:
     openapi_schema: Any | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
+    JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "cog_version": "cog_version",
+        "created_at": "created_at",
+        "id": "id",
+        "openapi_schema": "openapi_schema",
+    }
+    """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
+
+    if TYPE_CHECKING:
+        # The bare slots behind the timestamp fields (see types.lazy_timestamps).
+        _raw_created_at: Any
+
     def to_dict(self) -> dict[str, Any]:
-        cog_version: None | str | Unset
-        if isinstance(self.cog_version, Unset):
-            cog_version = UNSET
-        else:
-            cog_version = self.cog_version
-
-        created_at: None | str | Unset
-        if isinstance(self.created_at, Unset):
-            created_at = UNSET
-        elif isinstance(self.created_at, datetime.datetime):
-            created_at = self.created_at.isoformat()
-        else:
-            created_at = self.created_at
-
-        id: None | str | Unset
-        if isinstance(self.id, Unset):
-            id = UNSET
-        else:
-            id = self.id
-
-        openapi_schema = self.openapi_schema
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if cog_version is not UNSET:
-            field_dict["cog_version"] = cog_version
-        if created_at is not UNSET:
-            field_dict["created_at"] = created_at
-        if id is not UNSET:
-            field_dict["id"] = id
-        if openapi_schema is not UNSET:
-            field_dict["openapi_schema"] = openapi_schema
-
+        value: Any
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        value = self.cog_version
+        if value is not UNSET:
+            field_dict["cog_version"] = value
+        value = self._raw_created_at
+        if value is not UNSET:
+            field_dict["created_at"] = (
+                value.isoformat() if isinstance(value, datetime.datetime) else value
+            )
+        value = self.id
+        if value is not UNSET:
+            field_dict["id"] = value
+        value = self.openapi_schema
+        if value is not UNSET:
+            field_dict["openapi_schema"] = value
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-
-        def _parse_cog_version(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        cog_version = _parse_cog_version(d.pop("cog_version", UNSET))
-
-        def _parse_created_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                from replicate_api.types import parse_timestamp
-
-                created_at_type_0 = parse_timestamp(data)
-
-                return created_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        created_at = _parse_created_at(d.pop("created_at", UNSET))
-
-        def _parse_id(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        id = _parse_id(d.pop("id", UNSET))
-
-        openapi_schema = d.pop("openapi_schema", UNSET)
-
-        model_version = cls(
-            cog_version=cog_version,
-            created_at=created_at,
-            id=id,
-            openapi_schema=openapi_schema,
-        )
-
+        d = {**src_dict}
+        pop = d.pop
+        value: Any
+        # Filled slot by slot, which is faster than through __init__.
+        model_version = object.__new__(cls)
+        model_version.cog_version = pop("cog_version", UNSET)
+        model_version._raw_created_at = pop("created_at", UNSET)
+        model_version.id = pop("id", UNSET)
+        model_version.openapi_schema = pop("openapi_schema", UNSET)
         model_version.additional_properties = d
         return model_version
 
@@ -134,3 +89,6 @@ class ModelVersion:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+lazy_timestamps(ModelVersion, "created_at")

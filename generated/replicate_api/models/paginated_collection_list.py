@@ -2,16 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.collection_summary import CollectionSummary
-
 
 T = TypeVar("T", bound="PaginatedCollectionList")
 
@@ -30,95 +26,46 @@ class PaginatedCollectionList:
     results: list[CollectionSummary] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
+    JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "next": "next_",
+        "previous": "previous",
+        "results": "results",
+    }
+    """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
+
     def to_dict(self) -> dict[str, Any]:
-        next_: None | str | Unset
-        if isinstance(self.next_, Unset):
-            next_ = UNSET
-        else:
-            next_ = self.next_
-
-        previous: None | str | Unset
-        if isinstance(self.previous, Unset):
-            previous = UNSET
-        else:
-            previous = self.previous
-
-        results: list[dict[str, Any]] | None | Unset
-        if isinstance(self.results, Unset):
-            results = UNSET
-        elif isinstance(self.results, list):
-            results = []
-            for results_type_0_item_data in self.results:
-                results_type_0_item = results_type_0_item_data.to_dict()
-                results.append(results_type_0_item)
-
-        else:
-            results = self.results
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if next_ is not UNSET:
-            field_dict["next"] = next_
-        if previous is not UNSET:
-            field_dict["previous"] = previous
-        if results is not UNSET:
-            field_dict["results"] = results
-
+        value: Any
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        value = self.next_
+        if value is not UNSET:
+            field_dict["next"] = value
+        value = self.previous
+        if value is not UNSET:
+            field_dict["previous"] = value
+        value = self.results
+        if value is not UNSET:
+            field_dict["results"] = (
+                [item.to_dict() if isinstance(item, CollectionSummary) else item for item in value]
+                if isinstance(value, list)
+                else value
+            )
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.collection_summary import CollectionSummary  # noqa: PLC0415
-
-        d = dict(src_dict)
-
-        def _parse_next_(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        next_ = _parse_next_(d.pop("next", UNSET))
-
-        def _parse_previous(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        previous = _parse_previous(d.pop("previous", UNSET))
-
-        def _parse_results(data: object) -> list[CollectionSummary] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                results_type_0 = []
-                _results_type_0 = data
-                for results_type_0_item_data in _results_type_0:
-                    results_type_0_item = CollectionSummary.from_dict(results_type_0_item_data)
-
-                    results_type_0.append(results_type_0_item)
-
-                return results_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[CollectionSummary] | None | Unset, data)
-
-        results = _parse_results(d.pop("results", UNSET))
-
-        paginated_collection_list = cls(
-            next_=next_,
-            previous=previous,
-            results=results,
+        d = {**src_dict}
+        pop = d.pop
+        value: Any
+        # Filled slot by slot, which is faster than through __init__.
+        paginated_collection_list = object.__new__(cls)
+        paginated_collection_list.next_ = pop("next", UNSET)
+        paginated_collection_list.previous = pop("previous", UNSET)
+        value = pop("results", UNSET)
+        paginated_collection_list.results = (
+            [CollectionSummary.from_dict(item) if type(item) is dict else item for item in value]
+            if type(value) is list
+            else value
         )
-
         paginated_collection_list.additional_properties = d
         return paginated_collection_list
 
@@ -137,3 +84,7 @@ class PaginatedCollectionList:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Last, so that models may refer to each other in cycles.
+from ..models.collection_summary import CollectionSummary

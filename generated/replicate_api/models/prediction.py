@@ -3,21 +3,21 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.prediction_source import PredictionSource
 from ..models.prediction_status import PredictionStatus
-from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.prediction_metrics import PredictionMetrics
-    from ..models.prediction_urls import PredictionUrls
-
+from ..types import UNSET, Unset, lazy_timestamps
 
 T = TypeVar("T", bound="Prediction")
+
+# Enum members by value, kept by each enum, read in from_dict (a class attribute lookup on
+# an enum is slow); values not there yet go through the enum, which adds them.
+_prediction_source_by_value = cast(dict[str, PredictionSource], PredictionSource._value2member_map_)
+_prediction_status_by_value = cast(dict[str, PredictionStatus], PredictionStatus._value2member_map_)
 
 
 @_attrs_define
@@ -65,366 +65,133 @@ class Prediction:
     version: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
+    JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "id": "id",
+        "status": "status",
+        "completed_at": "completed_at",
+        "created_at": "created_at",
+        "data_removed": "data_removed",
+        "deadline": "deadline",
+        "deployment": "deployment",
+        "error": "error",
+        "input": "input_",
+        "logs": "logs",
+        "metrics": "metrics",
+        "model": "model",
+        "output": "output",
+        "source": "source",
+        "started_at": "started_at",
+        "urls": "urls",
+        "version": "version",
+    }
+    """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
+
+    if TYPE_CHECKING:
+        # The bare slots behind the timestamp fields (see types.lazy_timestamps).
+        _raw_completed_at: Any
+        _raw_created_at: Any
+        _raw_deadline: Any
+        _raw_started_at: Any
+
     def to_dict(self) -> dict[str, Any]:
-        from ..models.prediction_metrics import PredictionMetrics  # noqa: PLC0415
-        from ..models.prediction_urls import PredictionUrls  # noqa: PLC0415
-
-        id = self.id
-
-        status = self.status.value
-
-        completed_at: None | str | Unset
-        if isinstance(self.completed_at, Unset):
-            completed_at = UNSET
-        elif isinstance(self.completed_at, datetime.datetime):
-            completed_at = self.completed_at.isoformat()
-        else:
-            completed_at = self.completed_at
-
-        created_at: None | str | Unset
-        if isinstance(self.created_at, Unset):
-            created_at = UNSET
-        elif isinstance(self.created_at, datetime.datetime):
-            created_at = self.created_at.isoformat()
-        else:
-            created_at = self.created_at
-
-        data_removed: bool | None | Unset
-        if isinstance(self.data_removed, Unset):
-            data_removed = UNSET
-        else:
-            data_removed = self.data_removed
-
-        deadline: None | str | Unset
-        if isinstance(self.deadline, Unset):
-            deadline = UNSET
-        elif isinstance(self.deadline, datetime.datetime):
-            deadline = self.deadline.isoformat()
-        else:
-            deadline = self.deadline
-
-        deployment: None | str | Unset
-        if isinstance(self.deployment, Unset):
-            deployment = UNSET
-        else:
-            deployment = self.deployment
-
-        error: None | str | Unset
-        if isinstance(self.error, Unset):
-            error = UNSET
-        else:
-            error = self.error
-
-        input_ = self.input_
-
-        logs: None | str | Unset
-        if isinstance(self.logs, Unset):
-            logs = UNSET
-        else:
-            logs = self.logs
-
-        metrics: dict[str, Any] | None | Unset
-        if isinstance(self.metrics, Unset):
-            metrics = UNSET
-        elif isinstance(self.metrics, PredictionMetrics):
-            metrics = self.metrics.to_dict()
-        else:
-            metrics = self.metrics
-
-        model: None | str | Unset
-        if isinstance(self.model, Unset):
-            model = UNSET
-        else:
-            model = self.model
-
-        output = self.output
-
-        source: None | str | Unset
-        if isinstance(self.source, Unset):
-            source = UNSET
-        elif isinstance(self.source, PredictionSource):
-            source = self.source.value
-        else:
-            source = self.source
-
-        started_at: None | str | Unset
-        if isinstance(self.started_at, Unset):
-            started_at = UNSET
-        elif isinstance(self.started_at, datetime.datetime):
-            started_at = self.started_at.isoformat()
-        else:
-            started_at = self.started_at
-
-        urls: dict[str, Any] | None | Unset
-        if isinstance(self.urls, Unset):
-            urls = UNSET
-        elif isinstance(self.urls, PredictionUrls):
-            urls = self.urls.to_dict()
-        else:
-            urls = self.urls
-
-        version: None | str | Unset
-        if isinstance(self.version, Unset):
-            version = UNSET
-        else:
-            version = self.version
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update(
-            {
-                "id": id,
-                "status": status,
-            }
-        )
-        if completed_at is not UNSET:
-            field_dict["completed_at"] = completed_at
-        if created_at is not UNSET:
-            field_dict["created_at"] = created_at
-        if data_removed is not UNSET:
-            field_dict["data_removed"] = data_removed
-        if deadline is not UNSET:
-            field_dict["deadline"] = deadline
-        if deployment is not UNSET:
-            field_dict["deployment"] = deployment
-        if error is not UNSET:
-            field_dict["error"] = error
-        if input_ is not UNSET:
-            field_dict["input"] = input_
-        if logs is not UNSET:
-            field_dict["logs"] = logs
-        if metrics is not UNSET:
-            field_dict["metrics"] = metrics
-        if model is not UNSET:
-            field_dict["model"] = model
-        if output is not UNSET:
-            field_dict["output"] = output
-        if source is not UNSET:
-            field_dict["source"] = source
-        if started_at is not UNSET:
-            field_dict["started_at"] = started_at
-        if urls is not UNSET:
-            field_dict["urls"] = urls
-        if version is not UNSET:
-            field_dict["version"] = version
-
+        value: Any
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        field_dict["id"] = self.id
+        value = self.status
+        field_dict["status"] = value.value if isinstance(value, PredictionStatus) else value
+        value = self._raw_completed_at
+        if value is not UNSET:
+            field_dict["completed_at"] = (
+                value.isoformat() if isinstance(value, datetime.datetime) else value
+            )
+        value = self._raw_created_at
+        if value is not UNSET:
+            field_dict["created_at"] = (
+                value.isoformat() if isinstance(value, datetime.datetime) else value
+            )
+        value = self.data_removed
+        if value is not UNSET:
+            field_dict["data_removed"] = value
+        value = self._raw_deadline
+        if value is not UNSET:
+            field_dict["deadline"] = (
+                value.isoformat() if isinstance(value, datetime.datetime) else value
+            )
+        value = self.deployment
+        if value is not UNSET:
+            field_dict["deployment"] = value
+        value = self.error
+        if value is not UNSET:
+            field_dict["error"] = value
+        value = self.input_
+        if value is not UNSET:
+            field_dict["input"] = value
+        value = self.logs
+        if value is not UNSET:
+            field_dict["logs"] = value
+        value = self.metrics
+        if value is not UNSET:
+            field_dict["metrics"] = (
+                value.to_dict() if isinstance(value, PredictionMetrics) else value
+            )
+        value = self.model
+        if value is not UNSET:
+            field_dict["model"] = value
+        value = self.output
+        if value is not UNSET:
+            field_dict["output"] = value
+        value = self.source
+        if value is not UNSET:
+            field_dict["source"] = value.value if isinstance(value, PredictionSource) else value
+        value = self._raw_started_at
+        if value is not UNSET:
+            field_dict["started_at"] = (
+                value.isoformat() if isinstance(value, datetime.datetime) else value
+            )
+        value = self.urls
+        if value is not UNSET:
+            field_dict["urls"] = value.to_dict() if isinstance(value, PredictionUrls) else value
+        value = self.version
+        if value is not UNSET:
+            field_dict["version"] = value
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.prediction_metrics import PredictionMetrics  # noqa: PLC0415
-        from ..models.prediction_urls import PredictionUrls  # noqa: PLC0415
-
-        d = dict(src_dict)
-        id = d.pop("id")
-
-        status = PredictionStatus(d.pop("status"))
-
-        def _parse_completed_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                from replicate_api.types import parse_timestamp
-
-                completed_at_type_0 = parse_timestamp(data)
-
-                return completed_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        completed_at = _parse_completed_at(d.pop("completed_at", UNSET))
-
-        def _parse_created_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                from replicate_api.types import parse_timestamp
-
-                created_at_type_0 = parse_timestamp(data)
-
-                return created_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        created_at = _parse_created_at(d.pop("created_at", UNSET))
-
-        def _parse_data_removed(data: object) -> bool | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(bool | None | Unset, data)
-
-        data_removed = _parse_data_removed(d.pop("data_removed", UNSET))
-
-        def _parse_deadline(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                from replicate_api.types import parse_timestamp
-
-                deadline_type_0 = parse_timestamp(data)
-
-                return deadline_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        deadline = _parse_deadline(d.pop("deadline", UNSET))
-
-        def _parse_deployment(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        deployment = _parse_deployment(d.pop("deployment", UNSET))
-
-        def _parse_error(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        error = _parse_error(d.pop("error", UNSET))
-
-        input_ = d.pop("input", UNSET)
-
-        def _parse_logs(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        logs = _parse_logs(d.pop("logs", UNSET))
-
-        def _parse_metrics(data: object) -> None | PredictionMetrics | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                metrics_type_0 = PredictionMetrics.from_dict(data)
-
-                return metrics_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | PredictionMetrics | Unset, data)
-
-        metrics = _parse_metrics(d.pop("metrics", UNSET))
-
-        def _parse_model(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        model = _parse_model(d.pop("model", UNSET))
-
-        output = d.pop("output", UNSET)
-
-        def _parse_source(data: object) -> None | PredictionSource | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                source_type_0 = PredictionSource(data)
-
-                return source_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | PredictionSource | Unset, data)
-
-        source = _parse_source(d.pop("source", UNSET))
-
-        def _parse_started_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                from replicate_api.types import parse_timestamp
-
-                started_at_type_0 = parse_timestamp(data)
-
-                return started_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        started_at = _parse_started_at(d.pop("started_at", UNSET))
-
-        def _parse_urls(data: object) -> None | PredictionUrls | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                urls_type_0 = PredictionUrls.from_dict(data)
-
-                return urls_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | PredictionUrls | Unset, data)
-
-        urls = _parse_urls(d.pop("urls", UNSET))
-
-        def _parse_version(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        version = _parse_version(d.pop("version", UNSET))
-
-        prediction = cls(
-            id=id,
-            status=status,
-            completed_at=completed_at,
-            created_at=created_at,
-            data_removed=data_removed,
-            deadline=deadline,
-            deployment=deployment,
-            error=error,
-            input_=input_,
-            logs=logs,
-            metrics=metrics,
-            model=model,
-            output=output,
-            source=source,
-            started_at=started_at,
-            urls=urls,
-            version=version,
+        d = {**src_dict}
+        pop = d.pop
+        value: Any
+        # Filled slot by slot, which is faster than through __init__.
+        prediction = object.__new__(cls)
+        prediction.id = pop("id")
+        value = pop("status")
+        prediction.status = (
+            (_prediction_status_by_value.get(value) or PredictionStatus(value))
+            if type(value) is str
+            else value
         )
-
+        prediction._raw_completed_at = pop("completed_at", UNSET)
+        prediction._raw_created_at = pop("created_at", UNSET)
+        prediction.data_removed = pop("data_removed", UNSET)
+        prediction._raw_deadline = pop("deadline", UNSET)
+        prediction.deployment = pop("deployment", UNSET)
+        prediction.error = pop("error", UNSET)
+        prediction.input_ = pop("input", UNSET)
+        prediction.logs = pop("logs", UNSET)
+        value = pop("metrics", UNSET)
+        prediction.metrics = PredictionMetrics.from_dict(value) if type(value) is dict else value
+        prediction.model = pop("model", UNSET)
+        prediction.output = pop("output", UNSET)
+        value = pop("source", UNSET)
+        prediction.source = (
+            (_prediction_source_by_value.get(value) or PredictionSource(value))
+            if type(value) is str
+            else value
+        )
+        prediction._raw_started_at = pop("started_at", UNSET)
+        value = pop("urls", UNSET)
+        prediction.urls = PredictionUrls.from_dict(value) if type(value) is dict else value
+        prediction.version = pop("version", UNSET)
         prediction.additional_properties = d
         return prediction
 
@@ -443,3 +210,10 @@ class Prediction:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+lazy_timestamps(Prediction, "completed_at", "created_at", "deadline", "started_at")
+
+# Last, so that models may refer to each other in cycles.
+from ..models.prediction_metrics import PredictionMetrics
+from ..models.prediction_urls import PredictionUrls

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -23,38 +23,27 @@ class PredictionMetrics:
     total_time: float | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
+    JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "total_time": "total_time",
+    }
+    """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
+
     def to_dict(self) -> dict[str, Any]:
-        total_time: float | None | Unset
-        if isinstance(self.total_time, Unset):
-            total_time = UNSET
-        else:
-            total_time = self.total_time
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if total_time is not UNSET:
-            field_dict["total_time"] = total_time
-
+        value: Any
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        value = self.total_time
+        if value is not UNSET:
+            field_dict["total_time"] = value
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-
-        def _parse_total_time(data: object) -> float | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(float | None | Unset, data)
-
-        total_time = _parse_total_time(d.pop("total_time", UNSET))
-
-        prediction_metrics = cls(
-            total_time=total_time,
-        )
-
+        d = {**src_dict}
+        pop = d.pop
+        value: Any
+        # Filled slot by slot, which is faster than through __init__.
+        prediction_metrics = object.__new__(cls)
+        prediction_metrics.total_time = pop("total_time", UNSET)
         prediction_metrics.additional_properties = d
         return prediction_metrics
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -29,92 +29,42 @@ class PredictionUrls:
     web: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
+    JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "cancel": "cancel",
+        "get": "get",
+        "stream": "stream",
+        "web": "web",
+    }
+    """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
+
     def to_dict(self) -> dict[str, Any]:
-        cancel: None | str | Unset
-        if isinstance(self.cancel, Unset):
-            cancel = UNSET
-        else:
-            cancel = self.cancel
-
-        get: None | str | Unset
-        if isinstance(self.get, Unset):
-            get = UNSET
-        else:
-            get = self.get
-
-        stream: None | str | Unset
-        if isinstance(self.stream, Unset):
-            stream = UNSET
-        else:
-            stream = self.stream
-
-        web: None | str | Unset
-        if isinstance(self.web, Unset):
-            web = UNSET
-        else:
-            web = self.web
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if cancel is not UNSET:
-            field_dict["cancel"] = cancel
-        if get is not UNSET:
-            field_dict["get"] = get
-        if stream is not UNSET:
-            field_dict["stream"] = stream
-        if web is not UNSET:
-            field_dict["web"] = web
-
+        value: Any
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        value = self.cancel
+        if value is not UNSET:
+            field_dict["cancel"] = value
+        value = self.get
+        if value is not UNSET:
+            field_dict["get"] = value
+        value = self.stream
+        if value is not UNSET:
+            field_dict["stream"] = value
+        value = self.web
+        if value is not UNSET:
+            field_dict["web"] = value
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-
-        def _parse_cancel(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        cancel = _parse_cancel(d.pop("cancel", UNSET))
-
-        def _parse_get(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        get = _parse_get(d.pop("get", UNSET))
-
-        def _parse_stream(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        stream = _parse_stream(d.pop("stream", UNSET))
-
-        def _parse_web(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        web = _parse_web(d.pop("web", UNSET))
-
-        prediction_urls = cls(
-            cancel=cancel,
-            get=get,
-            stream=stream,
-            web=web,
-        )
-
+        d = {**src_dict}
+        pop = d.pop
+        value: Any
+        # Filled slot by slot, which is faster than through __init__.
+        prediction_urls = object.__new__(cls)
+        prediction_urls.cancel = pop("cancel", UNSET)
+        prediction_urls.get = pop("get", UNSET)
+        prediction_urls.stream = pop("stream", UNSET)
+        prediction_urls.web = pop("web", UNSET)
         prediction_urls.additional_properties = d
         return prediction_urls
 

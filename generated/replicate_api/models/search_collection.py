@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -28,103 +28,42 @@ class SearchCollection:
     slug: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
+    JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "description": "description",
+        "models": "models",
+        "name": "name",
+        "slug": "slug",
+    }
+    """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
+
     def to_dict(self) -> dict[str, Any]:
-        description: None | str | Unset
-        if isinstance(self.description, Unset):
-            description = UNSET
-        else:
-            description = self.description
-
-        models: list[str] | None | Unset
-        if isinstance(self.models, Unset):
-            models = UNSET
-        elif isinstance(self.models, list):
-            models = self.models
-
-        else:
-            models = self.models
-
-        name: None | str | Unset
-        if isinstance(self.name, Unset):
-            name = UNSET
-        else:
-            name = self.name
-
-        slug: None | str | Unset
-        if isinstance(self.slug, Unset):
-            slug = UNSET
-        else:
-            slug = self.slug
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if description is not UNSET:
-            field_dict["description"] = description
-        if models is not UNSET:
-            field_dict["models"] = models
-        if name is not UNSET:
-            field_dict["name"] = name
-        if slug is not UNSET:
-            field_dict["slug"] = slug
-
+        value: Any
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        value = self.description
+        if value is not UNSET:
+            field_dict["description"] = value
+        value = self.models
+        if value is not UNSET:
+            field_dict["models"] = value
+        value = self.name
+        if value is not UNSET:
+            field_dict["name"] = value
+        value = self.slug
+        if value is not UNSET:
+            field_dict["slug"] = value
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-
-        def _parse_description(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        description = _parse_description(d.pop("description", UNSET))
-
-        def _parse_models(data: object) -> list[str] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                models_type_0 = cast(list[str], data)
-
-                return models_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[str] | None | Unset, data)
-
-        models = _parse_models(d.pop("models", UNSET))
-
-        def _parse_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        name = _parse_name(d.pop("name", UNSET))
-
-        def _parse_slug(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        slug = _parse_slug(d.pop("slug", UNSET))
-
-        search_collection = cls(
-            description=description,
-            models=models,
-            name=name,
-            slug=slug,
-        )
-
+        d = {**src_dict}
+        pop = d.pop
+        value: Any
+        # Filled slot by slot, which is faster than through __init__.
+        search_collection = object.__new__(cls)
+        search_collection.description = pop("description", UNSET)
+        search_collection.models = pop("models", UNSET)
+        search_collection.name = pop("name", UNSET)
+        search_collection.slug = pop("slug", UNSET)
         search_collection.additional_properties = d
         return search_collection
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -26,85 +26,37 @@ class SearchModelMetadata:
     tags: list[str] | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
+    JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "generated_description": "generated_description",
+        "score": "score",
+        "tags": "tags",
+    }
+    """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
+
     def to_dict(self) -> dict[str, Any]:
-        generated_description: None | str | Unset
-        if isinstance(self.generated_description, Unset):
-            generated_description = UNSET
-        else:
-            generated_description = self.generated_description
-
-        score: float | None | Unset
-        if isinstance(self.score, Unset):
-            score = UNSET
-        else:
-            score = self.score
-
-        tags: list[str] | None | Unset
-        if isinstance(self.tags, Unset):
-            tags = UNSET
-        elif isinstance(self.tags, list):
-            tags = self.tags
-
-        else:
-            tags = self.tags
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if generated_description is not UNSET:
-            field_dict["generated_description"] = generated_description
-        if score is not UNSET:
-            field_dict["score"] = score
-        if tags is not UNSET:
-            field_dict["tags"] = tags
-
+        value: Any
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        value = self.generated_description
+        if value is not UNSET:
+            field_dict["generated_description"] = value
+        value = self.score
+        if value is not UNSET:
+            field_dict["score"] = value
+        value = self.tags
+        if value is not UNSET:
+            field_dict["tags"] = value
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-
-        def _parse_generated_description(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        generated_description = _parse_generated_description(d.pop("generated_description", UNSET))
-
-        def _parse_score(data: object) -> float | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(float | None | Unset, data)
-
-        score = _parse_score(d.pop("score", UNSET))
-
-        def _parse_tags(data: object) -> list[str] | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, list):
-                    raise TypeError()
-                tags_type_0 = cast(list[str], data)
-
-                return tags_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(list[str] | None | Unset, data)
-
-        tags = _parse_tags(d.pop("tags", UNSET))
-
-        search_model_metadata = cls(
-            generated_description=generated_description,
-            score=score,
-            tags=tags,
-        )
-
+        d = {**src_dict}
+        pop = d.pop
+        value: Any
+        # Filled slot by slot, which is faster than through __init__.
+        search_model_metadata = object.__new__(cls)
+        search_model_metadata.generated_description = pop("generated_description", UNSET)
+        search_model_metadata.score = pop("score", UNSET)
+        search_model_metadata.tags = pop("tags", UNSET)
         search_model_metadata.additional_properties = d
         return search_model_metadata
 

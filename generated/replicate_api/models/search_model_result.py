@@ -2,17 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.model import Model
-    from ..models.search_model_metadata import SearchModelMetadata
-
 
 T = TypeVar("T", bound="SearchModelResult")
 
@@ -29,82 +24,38 @@ class SearchModelResult:
     model: Model | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
+    JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "metadata": "metadata",
+        "model": "model",
+    }
+    """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
+
     def to_dict(self) -> dict[str, Any]:
-        from ..models.model import Model  # noqa: PLC0415
-        from ..models.search_model_metadata import SearchModelMetadata  # noqa: PLC0415
-
-        metadata: dict[str, Any] | None | Unset
-        if isinstance(self.metadata, Unset):
-            metadata = UNSET
-        elif isinstance(self.metadata, SearchModelMetadata):
-            metadata = self.metadata.to_dict()
-        else:
-            metadata = self.metadata
-
-        model: dict[str, Any] | None | Unset
-        if isinstance(self.model, Unset):
-            model = UNSET
-        elif isinstance(self.model, Model):
-            model = self.model.to_dict()
-        else:
-            model = self.model
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if metadata is not UNSET:
-            field_dict["metadata"] = metadata
-        if model is not UNSET:
-            field_dict["model"] = model
-
+        value: Any
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        value = self.metadata
+        if value is not UNSET:
+            field_dict["metadata"] = (
+                value.to_dict() if isinstance(value, SearchModelMetadata) else value
+            )
+        value = self.model
+        if value is not UNSET:
+            field_dict["model"] = value.to_dict() if isinstance(value, Model) else value
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.model import Model  # noqa: PLC0415
-        from ..models.search_model_metadata import SearchModelMetadata  # noqa: PLC0415
-
-        d = dict(src_dict)
-
-        def _parse_metadata(data: object) -> None | SearchModelMetadata | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                metadata_type_0 = SearchModelMetadata.from_dict(data)
-
-                return metadata_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | SearchModelMetadata | Unset, data)
-
-        metadata = _parse_metadata(d.pop("metadata", UNSET))
-
-        def _parse_model(data: object) -> Model | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                model_type_0 = Model.from_dict(data)
-
-                return model_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(Model | None | Unset, data)
-
-        model = _parse_model(d.pop("model", UNSET))
-
-        search_model_result = cls(
-            metadata=metadata,
-            model=model,
+        d = {**src_dict}
+        pop = d.pop
+        value: Any
+        # Filled slot by slot, which is faster than through __init__.
+        search_model_result = object.__new__(cls)
+        value = pop("metadata", UNSET)
+        search_model_result.metadata = (
+            SearchModelMetadata.from_dict(value) if type(value) is dict else value
         )
-
+        value = pop("model", UNSET)
+        search_model_result.model = Model.from_dict(value) if type(value) is dict else value
         search_model_result.additional_properties = d
         return search_model_result
 
@@ -123,3 +74,8 @@ class SearchModelResult:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+# Last, so that models may refer to each other in cycles.
+from ..models.model import Model
+from ..models.search_model_metadata import SearchModelMetadata

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -24,56 +24,32 @@ class SearchPage:
     name: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
+    JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "href": "href",
+        "name": "name",
+    }
+    """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
+
     def to_dict(self) -> dict[str, Any]:
-        href: None | str | Unset
-        if isinstance(self.href, Unset):
-            href = UNSET
-        else:
-            href = self.href
-
-        name: None | str | Unset
-        if isinstance(self.name, Unset):
-            name = UNSET
-        else:
-            name = self.name
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if href is not UNSET:
-            field_dict["href"] = href
-        if name is not UNSET:
-            field_dict["name"] = name
-
+        value: Any
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        value = self.href
+        if value is not UNSET:
+            field_dict["href"] = value
+        value = self.name
+        if value is not UNSET:
+            field_dict["name"] = value
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-
-        def _parse_href(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        href = _parse_href(d.pop("href", UNSET))
-
-        def _parse_name(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        name = _parse_name(d.pop("name", UNSET))
-
-        search_page = cls(
-            href=href,
-            name=name,
-        )
-
+        d = {**src_dict}
+        pop = d.pop
+        value: Any
+        # Filled slot by slot, which is faster than through __init__.
+        search_page = object.__new__(cls)
+        search_page.href = pop("href", UNSET)
+        search_page.name = pop("name", UNSET)
         search_page.additional_properties = d
         return search_page
 

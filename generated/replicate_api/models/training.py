@@ -3,22 +3,21 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.training_source import TrainingSource
 from ..models.training_status import TrainingStatus
-from ..types import UNSET, Unset
-
-if TYPE_CHECKING:
-    from ..models.training_metrics import TrainingMetrics
-    from ..models.training_output import TrainingOutput
-    from ..models.training_urls import TrainingUrls
-
+from ..types import UNSET, Unset, lazy_timestamps
 
 T = TypeVar("T", bound="Training")
+
+# Enum members by value, kept by each enum, read in from_dict (a class attribute lookup on
+# an enum is slow); values not there yet go through the enum, which adds them.
+_training_source_by_value = cast(dict[str, TrainingSource], TrainingSource._value2member_map_)
+_training_status_by_value = cast(dict[str, TrainingStatus], TrainingStatus._value2member_map_)
 
 
 @_attrs_define
@@ -57,330 +56,117 @@ class Training:
     version: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
+    JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "completed_at": "completed_at",
+        "created_at": "created_at",
+        "error": "error",
+        "id": "id",
+        "input": "input_",
+        "logs": "logs",
+        "metrics": "metrics",
+        "model": "model",
+        "output": "output",
+        "source": "source",
+        "started_at": "started_at",
+        "status": "status",
+        "urls": "urls",
+        "version": "version",
+    }
+    """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
+
+    if TYPE_CHECKING:
+        # The bare slots behind the timestamp fields (see types.lazy_timestamps).
+        _raw_completed_at: Any
+        _raw_created_at: Any
+        _raw_started_at: Any
+
     def to_dict(self) -> dict[str, Any]:
-        from ..models.training_metrics import TrainingMetrics  # noqa: PLC0415
-        from ..models.training_output import TrainingOutput  # noqa: PLC0415
-        from ..models.training_urls import TrainingUrls  # noqa: PLC0415
-
-        completed_at: None | str | Unset
-        if isinstance(self.completed_at, Unset):
-            completed_at = UNSET
-        elif isinstance(self.completed_at, datetime.datetime):
-            completed_at = self.completed_at.isoformat()
-        else:
-            completed_at = self.completed_at
-
-        created_at: None | str | Unset
-        if isinstance(self.created_at, Unset):
-            created_at = UNSET
-        elif isinstance(self.created_at, datetime.datetime):
-            created_at = self.created_at.isoformat()
-        else:
-            created_at = self.created_at
-
-        error: None | str | Unset
-        if isinstance(self.error, Unset):
-            error = UNSET
-        else:
-            error = self.error
-
-        id = self.id
-
-        input_ = self.input_
-
-        logs: None | str | Unset
-        if isinstance(self.logs, Unset):
-            logs = UNSET
-        else:
-            logs = self.logs
-
-        metrics: dict[str, Any] | None | Unset
-        if isinstance(self.metrics, Unset):
-            metrics = UNSET
-        elif isinstance(self.metrics, TrainingMetrics):
-            metrics = self.metrics.to_dict()
-        else:
-            metrics = self.metrics
-
-        model: None | str | Unset
-        if isinstance(self.model, Unset):
-            model = UNSET
-        else:
-            model = self.model
-
-        output: dict[str, Any] | None | Unset
-        if isinstance(self.output, Unset):
-            output = UNSET
-        elif isinstance(self.output, TrainingOutput):
-            output = self.output.to_dict()
-        else:
-            output = self.output
-
-        source: None | str | Unset
-        if isinstance(self.source, Unset):
-            source = UNSET
-        elif isinstance(self.source, TrainingSource):
-            source = self.source.value
-        else:
-            source = self.source
-
-        started_at: None | str | Unset
-        if isinstance(self.started_at, Unset):
-            started_at = UNSET
-        elif isinstance(self.started_at, datetime.datetime):
-            started_at = self.started_at.isoformat()
-        else:
-            started_at = self.started_at
-
-        status: str | Unset = UNSET
-        if not isinstance(self.status, Unset):
-            status = self.status.value
-
-        urls: dict[str, Any] | None | Unset
-        if isinstance(self.urls, Unset):
-            urls = UNSET
-        elif isinstance(self.urls, TrainingUrls):
-            urls = self.urls.to_dict()
-        else:
-            urls = self.urls
-
-        version: None | str | Unset
-        if isinstance(self.version, Unset):
-            version = UNSET
-        else:
-            version = self.version
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if completed_at is not UNSET:
-            field_dict["completed_at"] = completed_at
-        if created_at is not UNSET:
-            field_dict["created_at"] = created_at
-        if error is not UNSET:
-            field_dict["error"] = error
-        if id is not UNSET:
-            field_dict["id"] = id
-        if input_ is not UNSET:
-            field_dict["input"] = input_
-        if logs is not UNSET:
-            field_dict["logs"] = logs
-        if metrics is not UNSET:
-            field_dict["metrics"] = metrics
-        if model is not UNSET:
-            field_dict["model"] = model
-        if output is not UNSET:
-            field_dict["output"] = output
-        if source is not UNSET:
-            field_dict["source"] = source
-        if started_at is not UNSET:
-            field_dict["started_at"] = started_at
-        if status is not UNSET:
-            field_dict["status"] = status
-        if urls is not UNSET:
-            field_dict["urls"] = urls
-        if version is not UNSET:
-            field_dict["version"] = version
-
+        value: Any
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        value = self._raw_completed_at
+        if value is not UNSET:
+            field_dict["completed_at"] = (
+                value.isoformat() if isinstance(value, datetime.datetime) else value
+            )
+        value = self._raw_created_at
+        if value is not UNSET:
+            field_dict["created_at"] = (
+                value.isoformat() if isinstance(value, datetime.datetime) else value
+            )
+        value = self.error
+        if value is not UNSET:
+            field_dict["error"] = value
+        value = self.id
+        if value is not UNSET:
+            field_dict["id"] = value
+        value = self.input_
+        if value is not UNSET:
+            field_dict["input"] = value
+        value = self.logs
+        if value is not UNSET:
+            field_dict["logs"] = value
+        value = self.metrics
+        if value is not UNSET:
+            field_dict["metrics"] = value.to_dict() if isinstance(value, TrainingMetrics) else value
+        value = self.model
+        if value is not UNSET:
+            field_dict["model"] = value
+        value = self.output
+        if value is not UNSET:
+            field_dict["output"] = value.to_dict() if isinstance(value, TrainingOutput) else value
+        value = self.source
+        if value is not UNSET:
+            field_dict["source"] = value.value if isinstance(value, TrainingSource) else value
+        value = self._raw_started_at
+        if value is not UNSET:
+            field_dict["started_at"] = (
+                value.isoformat() if isinstance(value, datetime.datetime) else value
+            )
+        value = self.status
+        if value is not UNSET:
+            field_dict["status"] = value.value if isinstance(value, TrainingStatus) else value
+        value = self.urls
+        if value is not UNSET:
+            field_dict["urls"] = value.to_dict() if isinstance(value, TrainingUrls) else value
+        value = self.version
+        if value is not UNSET:
+            field_dict["version"] = value
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.training_metrics import TrainingMetrics  # noqa: PLC0415
-        from ..models.training_output import TrainingOutput  # noqa: PLC0415
-        from ..models.training_urls import TrainingUrls  # noqa: PLC0415
-
-        d = dict(src_dict)
-
-        def _parse_completed_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                from replicate_api.types import parse_timestamp
-
-                completed_at_type_0 = parse_timestamp(data)
-
-                return completed_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        completed_at = _parse_completed_at(d.pop("completed_at", UNSET))
-
-        def _parse_created_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                from replicate_api.types import parse_timestamp
-
-                created_at_type_0 = parse_timestamp(data)
-
-                return created_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        created_at = _parse_created_at(d.pop("created_at", UNSET))
-
-        def _parse_error(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        error = _parse_error(d.pop("error", UNSET))
-
-        id = d.pop("id", UNSET)
-
-        input_ = d.pop("input", UNSET)
-
-        def _parse_logs(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        logs = _parse_logs(d.pop("logs", UNSET))
-
-        def _parse_metrics(data: object) -> None | TrainingMetrics | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                metrics_type_0 = TrainingMetrics.from_dict(data)
-
-                return metrics_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | TrainingMetrics | Unset, data)
-
-        metrics = _parse_metrics(d.pop("metrics", UNSET))
-
-        def _parse_model(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        model = _parse_model(d.pop("model", UNSET))
-
-        def _parse_output(data: object) -> None | TrainingOutput | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                output_type_0 = TrainingOutput.from_dict(data)
-
-                return output_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | TrainingOutput | Unset, data)
-
-        output = _parse_output(d.pop("output", UNSET))
-
-        def _parse_source(data: object) -> None | TrainingSource | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                source_type_0 = TrainingSource(data)
-
-                return source_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | TrainingSource | Unset, data)
-
-        source = _parse_source(d.pop("source", UNSET))
-
-        def _parse_started_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                from replicate_api.types import parse_timestamp
-
-                started_at_type_0 = parse_timestamp(data)
-
-                return started_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        started_at = _parse_started_at(d.pop("started_at", UNSET))
-
-        _status = d.pop("status", UNSET)
-        status: TrainingStatus | Unset
-        if isinstance(_status, Unset):
-            status = UNSET
-        else:
-            status = TrainingStatus(_status)
-
-        def _parse_urls(data: object) -> None | TrainingUrls | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                urls_type_0 = TrainingUrls.from_dict(data)
-
-                return urls_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | TrainingUrls | Unset, data)
-
-        urls = _parse_urls(d.pop("urls", UNSET))
-
-        def _parse_version(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        version = _parse_version(d.pop("version", UNSET))
-
-        training = cls(
-            completed_at=completed_at,
-            created_at=created_at,
-            error=error,
-            id=id,
-            input_=input_,
-            logs=logs,
-            metrics=metrics,
-            model=model,
-            output=output,
-            source=source,
-            started_at=started_at,
-            status=status,
-            urls=urls,
-            version=version,
+        d = {**src_dict}
+        pop = d.pop
+        value: Any
+        # Filled slot by slot, which is faster than through __init__.
+        training = object.__new__(cls)
+        training._raw_completed_at = pop("completed_at", UNSET)
+        training._raw_created_at = pop("created_at", UNSET)
+        training.error = pop("error", UNSET)
+        training.id = pop("id", UNSET)
+        training.input_ = pop("input", UNSET)
+        training.logs = pop("logs", UNSET)
+        value = pop("metrics", UNSET)
+        training.metrics = TrainingMetrics.from_dict(value) if type(value) is dict else value
+        training.model = pop("model", UNSET)
+        value = pop("output", UNSET)
+        training.output = TrainingOutput.from_dict(value) if type(value) is dict else value
+        value = pop("source", UNSET)
+        training.source = (
+            (_training_source_by_value.get(value) or TrainingSource(value))
+            if type(value) is str
+            else value
         )
-
+        training._raw_started_at = pop("started_at", UNSET)
+        value = pop("status", UNSET)
+        training.status = (
+            (_training_status_by_value.get(value) or TrainingStatus(value))
+            if type(value) is str
+            else value
+        )
+        value = pop("urls", UNSET)
+        training.urls = TrainingUrls.from_dict(value) if type(value) is dict else value
+        training.version = pop("version", UNSET)
         training.additional_properties = d
         return training
 
@@ -399,3 +185,11 @@ class Training:
 
     def __contains__(self, key: str) -> bool:
         return key in self.additional_properties
+
+
+lazy_timestamps(Training, "completed_at", "created_at", "started_at")
+
+# Last, so that models may refer to each other in cycles.
+from ..models.training_metrics import TrainingMetrics
+from ..models.training_output import TrainingOutput
+from ..models.training_urls import TrainingUrls

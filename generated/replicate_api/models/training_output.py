@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -25,56 +25,32 @@ class TrainingOutput:
     weights: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
+    JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "version": "version",
+        "weights": "weights",
+    }
+    """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
+
     def to_dict(self) -> dict[str, Any]:
-        version: None | str | Unset
-        if isinstance(self.version, Unset):
-            version = UNSET
-        else:
-            version = self.version
-
-        weights: None | str | Unset
-        if isinstance(self.weights, Unset):
-            weights = UNSET
-        else:
-            weights = self.weights
-
-        field_dict: dict[str, Any] = {}
-        field_dict.update(self.additional_properties)
-        field_dict.update({})
-        if version is not UNSET:
-            field_dict["version"] = version
-        if weights is not UNSET:
-            field_dict["weights"] = weights
-
+        value: Any
+        field_dict: dict[str, Any] = dict(self.additional_properties)
+        value = self.version
+        if value is not UNSET:
+            field_dict["version"] = value
+        value = self.weights
+        if value is not UNSET:
+            field_dict["weights"] = value
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-
-        def _parse_version(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        version = _parse_version(d.pop("version", UNSET))
-
-        def _parse_weights(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        weights = _parse_weights(d.pop("weights", UNSET))
-
-        training_output = cls(
-            version=version,
-            weights=weights,
-        )
-
+        d = {**src_dict}
+        pop = d.pop
+        value: Any
+        # Filled slot by slot, which is faster than through __init__.
+        training_output = object.__new__(cls)
+        training_output.version = pop("version", UNSET)
+        training_output.weights = pop("weights", UNSET)
         training_output.additional_properties = d
         return training_output
 

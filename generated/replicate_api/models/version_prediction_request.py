@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 from attrs import define as _attrs_define
 
@@ -10,6 +10,12 @@ from ..models.webhook_event_type import WebhookEventType
 from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="VersionPredictionRequest")
+
+# Enum members by value, kept by each enum, read in from_dict (a class attribute lookup on
+# an enum is slow); values not there yet go through the enum, which adds them.
+_webhook_event_type_by_value = cast(
+    dict[str, WebhookEventType], WebhookEventType._value2member_map_
+)
 
 
 @_attrs_define
@@ -32,65 +38,55 @@ class VersionPredictionRequest:
     webhook: str | Unset = UNSET
     webhook_events_filter: list[WebhookEventType] | Unset = UNSET
 
+    JSON_FIELDS: ClassVar[dict[str, str]] = {
+        "input": "input_",
+        "version": "version",
+        "stream": "stream",
+        "webhook": "webhook",
+        "webhook_events_filter": "webhook_events_filter",
+    }
+    """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
+
     def to_dict(self) -> dict[str, Any]:
-        input_ = self.input_
-
-        version = self.version
-
-        stream = self.stream
-
-        webhook = self.webhook
-
-        webhook_events_filter: list[str] | Unset = UNSET
-        if not isinstance(self.webhook_events_filter, Unset):
-            webhook_events_filter = []
-            for webhook_events_filter_item_data in self.webhook_events_filter:
-                webhook_events_filter_item = webhook_events_filter_item_data.value
-                webhook_events_filter.append(webhook_events_filter_item)
-
+        value: Any
         field_dict: dict[str, Any] = {}
-
-        field_dict.update(
-            {
-                "input": input_,
-                "version": version,
-            }
-        )
-        if stream is not UNSET:
-            field_dict["stream"] = stream
-        if webhook is not UNSET:
-            field_dict["webhook"] = webhook
-        if webhook_events_filter is not UNSET:
-            field_dict["webhook_events_filter"] = webhook_events_filter
-
+        field_dict["input"] = self.input_
+        field_dict["version"] = self.version
+        value = self.stream
+        if value is not UNSET:
+            field_dict["stream"] = value
+        value = self.webhook
+        if value is not UNSET:
+            field_dict["webhook"] = value
+        value = self.webhook_events_filter
+        if value is not UNSET:
+            field_dict["webhook_events_filter"] = (
+                [item.value if isinstance(item, WebhookEventType) else item for item in value]
+                if isinstance(value, list)
+                else value
+            )
         return field_dict
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        d = dict(src_dict)
-        input_ = d.pop("input")
-
-        version = d.pop("version")
-
-        stream = d.pop("stream", UNSET)
-
-        webhook = d.pop("webhook", UNSET)
-
-        _webhook_events_filter = d.pop("webhook_events_filter", UNSET)
-        webhook_events_filter: list[WebhookEventType] | Unset = UNSET
-        if _webhook_events_filter is not UNSET:
-            webhook_events_filter = []
-            for webhook_events_filter_item_data in _webhook_events_filter:
-                webhook_events_filter_item = WebhookEventType(webhook_events_filter_item_data)
-
-                webhook_events_filter.append(webhook_events_filter_item)
-
-        version_prediction_request = cls(
-            input_=input_,
-            version=version,
-            stream=stream,
-            webhook=webhook,
-            webhook_events_filter=webhook_events_filter,
+        d = {**src_dict}
+        pop = d.pop
+        value: Any
+        # Filled slot by slot, which is faster than through __init__.
+        version_prediction_request = object.__new__(cls)
+        version_prediction_request.input_ = pop("input")
+        version_prediction_request.version = pop("version")
+        version_prediction_request.stream = pop("stream", UNSET)
+        version_prediction_request.webhook = pop("webhook", UNSET)
+        value = pop("webhook_events_filter", UNSET)
+        version_prediction_request.webhook_events_filter = (
+            [
+                (_webhook_event_type_by_value.get(item) or WebhookEventType(item))
+                if type(item) is str
+                else item
+                for item in value
+            ]
+            if type(value) is list
+            else value
         )
-
         return version_prediction_request

@@ -11,9 +11,10 @@ from ...models.collection import Collection
 from ...types import Response
 
 
-def _get_kwargs(
+def build_request(
     collection_slug: str,
 ) -> dict[str, Any]:
+    """The arguments of httpx's request() for this operation, its URL relative to the base URL."""
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -25,10 +26,15 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Collection:
+def parse_response(response: httpx.Response) -> Collection:
+    """The decoded body; a status the operation does not list raises errors.UnexpectedStatus
+    (an unlisted success is read as the first listed one)."""
     if response.status_code == 200:
+        response_200 = Collection.from_dict(response.json())
+
+        return response_200
+
+    if 200 <= response.status_code < 300:
         response_200 = Collection.from_dict(response.json())
 
         return response_200
@@ -36,14 +42,13 @@ def _parse_response(
     raise errors.UnexpectedStatus.from_response(response)
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Collection]:
+def build_response(response: httpx.Response) -> Response[Collection]:
+    """The status, headers, body and decoded body of a response to this operation."""
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response),
     )
 
 
@@ -70,15 +75,13 @@ def sync_detailed(
         Response[Collection]
     """
 
-    kwargs = _get_kwargs(
-        collection_slug=collection_slug,
+    response = client.send_request(
+        build_request(
+            collection_slug=collection_slug,
+        )
     )
 
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 def sync(
@@ -133,13 +136,13 @@ async def asyncio_detailed(
         Response[Collection]
     """
 
-    kwargs = _get_kwargs(
-        collection_slug=collection_slug,
+    response = await client.async_send_request(
+        build_request(
+            collection_slug=collection_slug,
+        )
     )
 
-    response = await client.get_async_httpx_client().request(**kwargs)
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 async def asyncio(
@@ -171,3 +174,14 @@ async def asyncio(
             client=client,
         )
     ).parsed
+
+
+__all__ = [
+    "build_request",
+    "build_response",
+    "parse_response",
+    "sync_detailed",
+    "sync",
+    "asyncio_detailed",
+    "asyncio",
+]

@@ -11,10 +11,11 @@ from ...models.file_resource import FileResource
 from ...types import Response
 
 
-def _get_kwargs(
+def build_request(
     *,
     body: FileCreateRequest,
 ) -> dict[str, Any]:
+    """The arguments of httpx's request() for this operation, its URL relative to the base URL."""
     headers: dict[str, Any] = {}
 
     _kwargs: dict[str, Any] = {
@@ -28,10 +29,15 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> FileResource:
+def parse_response(response: httpx.Response) -> FileResource:
+    """The decoded body; a status the operation does not list raises errors.UnexpectedStatus
+    (an unlisted success is read as the first listed one)."""
     if response.status_code == 201:
+        response_201 = FileResource.from_dict(response.json())
+
+        return response_201
+
+    if 200 <= response.status_code < 300:
         response_201 = FileResource.from_dict(response.json())
 
         return response_201
@@ -39,14 +45,13 @@ def _parse_response(
     raise errors.UnexpectedStatus.from_response(response)
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[FileResource]:
+def build_response(response: httpx.Response) -> Response[FileResource]:
+    """The status, headers, body and decoded body of a response to this operation."""
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response),
     )
 
 
@@ -72,15 +77,13 @@ def sync_detailed(
         Response[FileResource]
     """
 
-    kwargs = _get_kwargs(
-        body=body,
+    response = client.send_request(
+        build_request(
+            body=body,
+        )
     )
 
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 def sync(
@@ -133,13 +136,13 @@ async def asyncio_detailed(
         Response[FileResource]
     """
 
-    kwargs = _get_kwargs(
-        body=body,
+    response = await client.async_send_request(
+        build_request(
+            body=body,
+        )
     )
 
-    response = await client.get_async_httpx_client().request(**kwargs)
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 async def asyncio(
@@ -170,3 +173,14 @@ async def asyncio(
             body=body,
         )
     ).parsed
+
+
+__all__ = [
+    "build_request",
+    "build_response",
+    "parse_response",
+    "sync_detailed",
+    "sync",
+    "asyncio_detailed",
+    "asyncio",
+]

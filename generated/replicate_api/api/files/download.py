@@ -11,13 +11,14 @@ from ...client import AuthenticatedClient, Client
 from ...types import UNSET, File, Response
 
 
-def _get_kwargs(
+def build_request(
     file_id: str,
     *,
     owner: str,
     expiry: int,
     signature: str,
 ) -> dict[str, Any]:
+    """The arguments of httpx's request() for this operation, its URL relative to the base URL."""
 
     params: dict[str, Any] = {}
 
@@ -40,8 +41,15 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> File:
+def parse_response(response: httpx.Response) -> File:
+    """The decoded body; a status the operation does not list raises errors.UnexpectedStatus
+    (an unlisted success is read as the first listed one)."""
     if response.status_code == 200:
+        response_200 = File(payload=BytesIO(response.content))
+
+        return response_200
+
+    if 200 <= response.status_code < 300:
         response_200 = File(payload=BytesIO(response.content))
 
         return response_200
@@ -49,14 +57,13 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
     raise errors.UnexpectedStatus.from_response(response)
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[File]:
+def build_response(response: httpx.Response) -> Response[File]:
+    """The status, headers, body and decoded body of a response to this operation."""
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response),
     )
 
 
@@ -89,18 +96,16 @@ def sync_detailed(
         Response[File]
     """
 
-    kwargs = _get_kwargs(
-        file_id=file_id,
-        owner=owner,
-        expiry=expiry,
-        signature=signature,
+    response = client.send_request(
+        build_request(
+            file_id=file_id,
+            owner=owner,
+            expiry=expiry,
+            signature=signature,
+        )
     )
 
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 def sync(
@@ -170,16 +175,16 @@ async def asyncio_detailed(
         Response[File]
     """
 
-    kwargs = _get_kwargs(
-        file_id=file_id,
-        owner=owner,
-        expiry=expiry,
-        signature=signature,
+    response = await client.async_send_request(
+        build_request(
+            file_id=file_id,
+            owner=owner,
+            expiry=expiry,
+            signature=signature,
+        )
     )
 
-    response = await client.get_async_httpx_client().request(**kwargs)
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 async def asyncio(
@@ -220,3 +225,14 @@ async def asyncio(
             signature=signature,
         )
     ).parsed
+
+
+__all__ = [
+    "build_request",
+    "build_response",
+    "parse_response",
+    "sync_detailed",
+    "sync",
+    "asyncio_detailed",
+    "asyncio",
+]

@@ -12,7 +12,7 @@ from ...models.prediction_request import PredictionRequest
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def build_request(
     model_owner: str,
     model_name: str,
     *,
@@ -20,6 +20,7 @@ def _get_kwargs(
     prefer: str | Unset = UNSET,
     cancel_after: str | Unset = UNSET,
 ) -> dict[str, Any]:
+    """The arguments of httpx's request() for this operation, its URL relative to the base URL."""
     headers: dict[str, Any] = {}
     if not isinstance(prefer, Unset):
         headers["Prefer"] = prefer
@@ -43,9 +44,9 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Prediction:
+def parse_response(response: httpx.Response) -> Prediction:
+    """The decoded body; a status the operation does not list raises errors.UnexpectedStatus
+    (an unlisted success is read as the first listed one)."""
     if response.status_code == 201:
         response_201 = Prediction.from_dict(response.json())
 
@@ -56,17 +57,21 @@ def _parse_response(
 
         return response_202
 
+    if 200 <= response.status_code < 300:
+        response_201 = Prediction.from_dict(response.json())
+
+        return response_201
+
     raise errors.UnexpectedStatus.from_response(response)
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Prediction]:
+def build_response(response: httpx.Response) -> Response[Prediction]:
+    """The status, headers, body and decoded body of a response to this operation."""
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response),
     )
 
 
@@ -102,19 +107,17 @@ def sync_detailed(
         Response[Prediction]
     """
 
-    kwargs = _get_kwargs(
-        model_owner=model_owner,
-        model_name=model_name,
-        body=body,
-        prefer=prefer,
-        cancel_after=cancel_after,
+    response = client.send_request(
+        build_request(
+            model_owner=model_owner,
+            model_name=model_name,
+            body=body,
+            prefer=prefer,
+            cancel_after=cancel_after,
+        )
     )
 
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 def sync(
@@ -191,17 +194,17 @@ async def asyncio_detailed(
         Response[Prediction]
     """
 
-    kwargs = _get_kwargs(
-        model_owner=model_owner,
-        model_name=model_name,
-        body=body,
-        prefer=prefer,
-        cancel_after=cancel_after,
+    response = await client.async_send_request(
+        build_request(
+            model_owner=model_owner,
+            model_name=model_name,
+            body=body,
+            prefer=prefer,
+            cancel_after=cancel_after,
+        )
     )
 
-    response = await client.get_async_httpx_client().request(**kwargs)
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 async def asyncio(
@@ -246,3 +249,14 @@ async def asyncio(
             cancel_after=cancel_after,
         )
     ).parsed
+
+
+__all__ = [
+    "build_request",
+    "build_response",
+    "parse_response",
+    "sync_detailed",
+    "sync",
+    "asyncio_detailed",
+    "asyncio",
+]

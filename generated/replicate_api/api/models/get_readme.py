@@ -10,10 +10,11 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response
 
 
-def _get_kwargs(
+def build_request(
     model_owner: str,
     model_name: str,
 ) -> dict[str, Any]:
+    """The arguments of httpx's request() for this operation, its URL relative to the base URL."""
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -26,22 +27,27 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> str:
+def parse_response(response: httpx.Response) -> str:
+    """The decoded body; a status the operation does not list raises errors.UnexpectedStatus
+    (an unlisted success is read as the first listed one)."""
     if response.status_code == 200:
+        response_200 = response.text
+        return response_200
+
+    if 200 <= response.status_code < 300:
         response_200 = response.text
         return response_200
 
     raise errors.UnexpectedStatus.from_response(response)
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[str]:
+def build_response(response: httpx.Response) -> Response[str]:
+    """The status, headers, body and decoded body of a response to this operation."""
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response),
     )
 
 
@@ -69,16 +75,14 @@ def sync_detailed(
         Response[str]
     """
 
-    kwargs = _get_kwargs(
-        model_owner=model_owner,
-        model_name=model_name,
+    response = client.send_request(
+        build_request(
+            model_owner=model_owner,
+            model_name=model_name,
+        )
     )
 
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 def sync(
@@ -136,14 +140,14 @@ async def asyncio_detailed(
         Response[str]
     """
 
-    kwargs = _get_kwargs(
-        model_owner=model_owner,
-        model_name=model_name,
+    response = await client.async_send_request(
+        build_request(
+            model_owner=model_owner,
+            model_name=model_name,
+        )
     )
 
-    response = await client.get_async_httpx_client().request(**kwargs)
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 async def asyncio(
@@ -177,3 +181,14 @@ async def asyncio(
             client=client,
         )
     ).parsed
+
+
+__all__ = [
+    "build_request",
+    "build_response",
+    "parse_response",
+    "sync_detailed",
+    "sync",
+    "asyncio_detailed",
+    "asyncio",
+]

@@ -12,11 +12,12 @@ from ...models.sort_direction import SortDirection
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def build_request(
     *,
     sort_by: ModelSortBy | Unset = UNSET,
     sort_direction: SortDirection | Unset = UNSET,
 ) -> dict[str, Any]:
+    """The arguments of httpx's request() for this operation, its URL relative to the base URL."""
 
     params: dict[str, Any] = {}
 
@@ -43,10 +44,15 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PaginatedModelList:
+def parse_response(response: httpx.Response) -> PaginatedModelList:
+    """The decoded body; a status the operation does not list raises errors.UnexpectedStatus
+    (an unlisted success is read as the first listed one)."""
     if response.status_code == 200:
+        response_200 = PaginatedModelList.from_dict(response.json())
+
+        return response_200
+
+    if 200 <= response.status_code < 300:
         response_200 = PaginatedModelList.from_dict(response.json())
 
         return response_200
@@ -54,14 +60,13 @@ def _parse_response(
     raise errors.UnexpectedStatus.from_response(response)
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PaginatedModelList]:
+def build_response(response: httpx.Response) -> Response[PaginatedModelList]:
+    """The status, headers, body and decoded body of a response to this operation."""
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response),
     )
 
 
@@ -89,16 +94,14 @@ def sync_detailed(
         Response[PaginatedModelList]
     """
 
-    kwargs = _get_kwargs(
-        sort_by=sort_by,
-        sort_direction=sort_direction,
+    response = client.send_request(
+        build_request(
+            sort_by=sort_by,
+            sort_direction=sort_direction,
+        )
     )
 
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 def sync(
@@ -156,14 +159,14 @@ async def asyncio_detailed(
         Response[PaginatedModelList]
     """
 
-    kwargs = _get_kwargs(
-        sort_by=sort_by,
-        sort_direction=sort_direction,
+    response = await client.async_send_request(
+        build_request(
+            sort_by=sort_by,
+            sort_direction=sort_direction,
+        )
     )
 
-    response = await client.get_async_httpx_client().request(**kwargs)
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 async def asyncio(
@@ -197,3 +200,14 @@ async def asyncio(
             sort_direction=sort_direction,
         )
     ).parsed
+
+
+__all__ = [
+    "build_request",
+    "build_response",
+    "parse_response",
+    "sync_detailed",
+    "sync",
+    "asyncio_detailed",
+    "asyncio",
+]

@@ -12,12 +12,13 @@ from ...models.prediction_source_filter import PredictionSourceFilter
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def build_request(
     *,
     created_after: datetime.datetime | Unset = UNSET,
     created_before: datetime.datetime | Unset = UNSET,
     source: PredictionSourceFilter | Unset = UNSET,
 ) -> dict[str, Any]:
+    """The arguments of httpx's request() for this operation, its URL relative to the base URL."""
 
     params: dict[str, Any] = {}
 
@@ -48,10 +49,15 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PaginatedPredictionList:
+def parse_response(response: httpx.Response) -> PaginatedPredictionList:
+    """The decoded body; a status the operation does not list raises errors.UnexpectedStatus
+    (an unlisted success is read as the first listed one)."""
     if response.status_code == 200:
+        response_200 = PaginatedPredictionList.from_dict(response.json())
+
+        return response_200
+
+    if 200 <= response.status_code < 300:
         response_200 = PaginatedPredictionList.from_dict(response.json())
 
         return response_200
@@ -59,14 +65,13 @@ def _parse_response(
     raise errors.UnexpectedStatus.from_response(response)
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PaginatedPredictionList]:
+def build_response(response: httpx.Response) -> Response[PaginatedPredictionList]:
+    """The status, headers, body and decoded body of a response to this operation."""
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response),
     )
 
 
@@ -98,17 +103,15 @@ def sync_detailed(
         Response[PaginatedPredictionList]
     """
 
-    kwargs = _get_kwargs(
-        created_after=created_after,
-        created_before=created_before,
-        source=source,
+    response = client.send_request(
+        build_request(
+            created_after=created_after,
+            created_before=created_before,
+            source=source,
+        )
     )
 
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 def sync(
@@ -175,15 +178,15 @@ async def asyncio_detailed(
         Response[PaginatedPredictionList]
     """
 
-    kwargs = _get_kwargs(
-        created_after=created_after,
-        created_before=created_before,
-        source=source,
+    response = await client.async_send_request(
+        build_request(
+            created_after=created_after,
+            created_before=created_before,
+            source=source,
+        )
     )
 
-    response = await client.get_async_httpx_client().request(**kwargs)
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 async def asyncio(
@@ -222,3 +225,14 @@ async def asyncio(
             source=source,
         )
     ).parsed
+
+
+__all__ = [
+    "build_request",
+    "build_response",
+    "parse_response",
+    "sync_detailed",
+    "sync",
+    "asyncio_detailed",
+    "asyncio",
+]

@@ -10,11 +10,12 @@ from ...models.search_results import SearchResults
 from ...types import UNSET, Response, Unset
 
 
-def _get_kwargs(
+def build_request(
     *,
     query: str,
     limit: int | Unset = 20,
 ) -> dict[str, Any]:
+    """The arguments of httpx's request() for this operation, its URL relative to the base URL."""
 
     params: dict[str, Any] = {}
 
@@ -33,10 +34,15 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> SearchResults:
+def parse_response(response: httpx.Response) -> SearchResults:
+    """The decoded body; a status the operation does not list raises errors.UnexpectedStatus
+    (an unlisted success is read as the first listed one)."""
     if response.status_code == 200:
+        response_200 = SearchResults.from_dict(response.json())
+
+        return response_200
+
+    if 200 <= response.status_code < 300:
         response_200 = SearchResults.from_dict(response.json())
 
         return response_200
@@ -44,14 +50,13 @@ def _parse_response(
     raise errors.UnexpectedStatus.from_response(response)
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[SearchResults]:
+def build_response(response: httpx.Response) -> Response[SearchResults]:
+    """The status, headers, body and decoded body of a response to this operation."""
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response),
     )
 
 
@@ -80,16 +85,14 @@ def sync_detailed(
         Response[SearchResults]
     """
 
-    kwargs = _get_kwargs(
-        query=query,
-        limit=limit,
+    response = client.send_request(
+        build_request(
+            query=query,
+            limit=limit,
+        )
     )
 
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 def sync(
@@ -149,14 +152,14 @@ async def asyncio_detailed(
         Response[SearchResults]
     """
 
-    kwargs = _get_kwargs(
-        query=query,
-        limit=limit,
+    response = await client.async_send_request(
+        build_request(
+            query=query,
+            limit=limit,
+        )
     )
 
-    response = await client.get_async_httpx_client().request(**kwargs)
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 async def asyncio(
@@ -191,3 +194,14 @@ async def asyncio(
             limit=limit,
         )
     ).parsed
+
+
+__all__ = [
+    "build_request",
+    "build_response",
+    "parse_response",
+    "sync_detailed",
+    "sync",
+    "asyncio_detailed",
+    "asyncio",
+]

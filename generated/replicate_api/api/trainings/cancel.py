@@ -11,9 +11,10 @@ from ...models.training import Training
 from ...types import Response
 
 
-def _get_kwargs(
+def build_request(
     training_id: str,
 ) -> dict[str, Any]:
+    """The arguments of httpx's request() for this operation, its URL relative to the base URL."""
 
     _kwargs: dict[str, Any] = {
         "method": "post",
@@ -25,8 +26,15 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Training:
+def parse_response(response: httpx.Response) -> Training:
+    """The decoded body; a status the operation does not list raises errors.UnexpectedStatus
+    (an unlisted success is read as the first listed one)."""
     if response.status_code == 200:
+        response_200 = Training.from_dict(response.json())
+
+        return response_200
+
+    if 200 <= response.status_code < 300:
         response_200 = Training.from_dict(response.json())
 
         return response_200
@@ -34,14 +42,13 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
     raise errors.UnexpectedStatus.from_response(response)
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Training]:
+def build_response(response: httpx.Response) -> Response[Training]:
+    """The status, headers, body and decoded body of a response to this operation."""
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response),
     )
 
 
@@ -67,15 +74,13 @@ def sync_detailed(
         Response[Training]
     """
 
-    kwargs = _get_kwargs(
-        training_id=training_id,
+    response = client.send_request(
+        build_request(
+            training_id=training_id,
+        )
     )
 
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 def sync(
@@ -128,13 +133,13 @@ async def asyncio_detailed(
         Response[Training]
     """
 
-    kwargs = _get_kwargs(
-        training_id=training_id,
+    response = await client.async_send_request(
+        build_request(
+            training_id=training_id,
+        )
     )
 
-    response = await client.get_async_httpx_client().request(**kwargs)
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 async def asyncio(
@@ -165,3 +170,14 @@ async def asyncio(
             client=client,
         )
     ).parsed
+
+
+__all__ = [
+    "build_request",
+    "build_response",
+    "parse_response",
+    "sync_detailed",
+    "sync",
+    "asyncio_detailed",
+    "asyncio",
+]

@@ -12,13 +12,14 @@ from ...models.training_request import TrainingRequest
 from ...types import Response
 
 
-def _get_kwargs(
+def build_request(
     model_owner: str,
     model_name: str,
     version_id: str,
     *,
     body: TrainingRequest,
 ) -> dict[str, Any]:
+    """The arguments of httpx's request() for this operation, its URL relative to the base URL."""
     headers: dict[str, Any] = {}
 
     _kwargs: dict[str, Any] = {
@@ -38,8 +39,15 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Training:
+def parse_response(response: httpx.Response) -> Training:
+    """The decoded body; a status the operation does not list raises errors.UnexpectedStatus
+    (an unlisted success is read as the first listed one)."""
     if response.status_code == 201:
+        response_201 = Training.from_dict(response.json())
+
+        return response_201
+
+    if 200 <= response.status_code < 300:
         response_201 = Training.from_dict(response.json())
 
         return response_201
@@ -47,14 +55,13 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
     raise errors.UnexpectedStatus.from_response(response)
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Training]:
+def build_response(response: httpx.Response) -> Response[Training]:
+    """The status, headers, body and decoded body of a response to this operation."""
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response),
     )
 
 
@@ -86,18 +93,16 @@ def sync_detailed(
         Response[Training]
     """
 
-    kwargs = _get_kwargs(
-        model_owner=model_owner,
-        model_name=model_name,
-        version_id=version_id,
-        body=body,
+    response = client.send_request(
+        build_request(
+            model_owner=model_owner,
+            model_name=model_name,
+            version_id=version_id,
+            body=body,
+        )
     )
 
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 def sync(
@@ -165,16 +170,16 @@ async def asyncio_detailed(
         Response[Training]
     """
 
-    kwargs = _get_kwargs(
-        model_owner=model_owner,
-        model_name=model_name,
-        version_id=version_id,
-        body=body,
+    response = await client.async_send_request(
+        build_request(
+            model_owner=model_owner,
+            model_name=model_name,
+            version_id=version_id,
+            body=body,
+        )
     )
 
-    response = await client.get_async_httpx_client().request(**kwargs)
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 async def asyncio(
@@ -214,3 +219,14 @@ async def asyncio(
             body=body,
         )
     ).parsed
+
+
+__all__ = [
+    "build_request",
+    "build_response",
+    "parse_response",
+    "sync_detailed",
+    "sync",
+    "asyncio_detailed",
+    "asyncio",
+]

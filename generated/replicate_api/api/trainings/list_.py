@@ -10,7 +10,8 @@ from ...models.paginated_training_list import PaginatedTrainingList
 from ...types import Response
 
 
-def _get_kwargs() -> dict[str, Any]:
+def build_request() -> dict[str, Any]:
+    """The arguments of httpx's request() for this operation, its URL relative to the base URL."""
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -20,10 +21,15 @@ def _get_kwargs() -> dict[str, Any]:
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> PaginatedTrainingList:
+def parse_response(response: httpx.Response) -> PaginatedTrainingList:
+    """The decoded body; a status the operation does not list raises errors.UnexpectedStatus
+    (an unlisted success is read as the first listed one)."""
     if response.status_code == 200:
+        response_200 = PaginatedTrainingList.from_dict(response.json())
+
+        return response_200
+
+    if 200 <= response.status_code < 300:
         response_200 = PaginatedTrainingList.from_dict(response.json())
 
         return response_200
@@ -31,14 +37,13 @@ def _parse_response(
     raise errors.UnexpectedStatus.from_response(response)
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[PaginatedTrainingList]:
+def build_response(response: httpx.Response) -> Response[PaginatedTrainingList]:
+    """The status, headers, body and decoded body of a response to this operation."""
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response),
     )
 
 
@@ -60,13 +65,9 @@ def sync_detailed(
         Response[PaginatedTrainingList]
     """
 
-    kwargs = _get_kwargs()
+    response = client.send_request(build_request())
 
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 def sync(
@@ -110,11 +111,9 @@ async def asyncio_detailed(
         Response[PaginatedTrainingList]
     """
 
-    kwargs = _get_kwargs()
+    response = await client.async_send_request(build_request())
 
-    response = await client.get_async_httpx_client().request(**kwargs)
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 async def asyncio(
@@ -140,3 +139,14 @@ async def asyncio(
             client=client,
         )
     ).parsed
+
+
+__all__ = [
+    "build_request",
+    "build_response",
+    "parse_response",
+    "sync_detailed",
+    "sync",
+    "asyncio_detailed",
+    "asyncio",
+]

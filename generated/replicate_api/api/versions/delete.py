@@ -10,11 +10,12 @@ from ...client import AuthenticatedClient, Client
 from ...types import Response
 
 
-def _get_kwargs(
+def build_request(
     model_owner: str,
     model_name: str,
     version_id: str,
 ) -> dict[str, Any]:
+    """The arguments of httpx's request() for this operation, its URL relative to the base URL."""
 
     _kwargs: dict[str, Any] = {
         "method": "delete",
@@ -28,21 +29,25 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any:
+def parse_response(response: httpx.Response) -> Any:
+    """The decoded body; a status the operation does not list raises errors.UnexpectedStatus
+    (an unlisted success is read as the first listed one)."""
     if response.status_code == 202:
+        return None
+
+    if 200 <= response.status_code < 300:
         return None
 
     raise errors.UnexpectedStatus.from_response(response)
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any]:
+def build_response(response: httpx.Response) -> Response[Any]:
+    """The status, headers, body and decoded body of a response to this operation."""
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response),
     )
 
 
@@ -72,17 +77,15 @@ def sync_detailed(
         Response[Any]
     """
 
-    kwargs = _get_kwargs(
-        model_owner=model_owner,
-        model_name=model_name,
-        version_id=version_id,
+    response = client.send_request(
+        build_request(
+            model_owner=model_owner,
+            model_name=model_name,
+            version_id=version_id,
+        )
     )
 
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 async def asyncio_detailed(
@@ -111,12 +114,21 @@ async def asyncio_detailed(
         Response[Any]
     """
 
-    kwargs = _get_kwargs(
-        model_owner=model_owner,
-        model_name=model_name,
-        version_id=version_id,
+    response = await client.async_send_request(
+        build_request(
+            model_owner=model_owner,
+            model_name=model_name,
+            version_id=version_id,
+        )
     )
 
-    response = await client.get_async_httpx_client().request(**kwargs)
+    return build_response(response)
 
-    return _build_response(client=client, response=response)
+
+__all__ = [
+    "build_request",
+    "build_response",
+    "parse_response",
+    "sync_detailed",
+    "asyncio_detailed",
+]

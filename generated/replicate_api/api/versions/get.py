@@ -11,11 +11,12 @@ from ...models.model_version import ModelVersion
 from ...types import Response
 
 
-def _get_kwargs(
+def build_request(
     model_owner: str,
     model_name: str,
     version_id: str,
 ) -> dict[str, Any]:
+    """The arguments of httpx's request() for this operation, its URL relative to the base URL."""
 
     _kwargs: dict[str, Any] = {
         "method": "get",
@@ -29,10 +30,15 @@ def _get_kwargs(
     return _kwargs
 
 
-def _parse_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ModelVersion:
+def parse_response(response: httpx.Response) -> ModelVersion:
+    """The decoded body; a status the operation does not list raises errors.UnexpectedStatus
+    (an unlisted success is read as the first listed one)."""
     if response.status_code == 200:
+        response_200 = ModelVersion.from_dict(response.json())
+
+        return response_200
+
+    if 200 <= response.status_code < 300:
         response_200 = ModelVersion.from_dict(response.json())
 
         return response_200
@@ -40,14 +46,13 @@ def _parse_response(
     raise errors.UnexpectedStatus.from_response(response)
 
 
-def _build_response(
-    *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ModelVersion]:
+def build_response(response: httpx.Response) -> Response[ModelVersion]:
+    """The status, headers, body and decoded body of a response to this operation."""
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parse_response(response),
     )
 
 
@@ -77,17 +82,15 @@ def sync_detailed(
         Response[ModelVersion]
     """
 
-    kwargs = _get_kwargs(
-        model_owner=model_owner,
-        model_name=model_name,
-        version_id=version_id,
+    response = client.send_request(
+        build_request(
+            model_owner=model_owner,
+            model_name=model_name,
+            version_id=version_id,
+        )
     )
 
-    response = client.get_httpx_client().request(
-        **kwargs,
-    )
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 def sync(
@@ -150,15 +153,15 @@ async def asyncio_detailed(
         Response[ModelVersion]
     """
 
-    kwargs = _get_kwargs(
-        model_owner=model_owner,
-        model_name=model_name,
-        version_id=version_id,
+    response = await client.async_send_request(
+        build_request(
+            model_owner=model_owner,
+            model_name=model_name,
+            version_id=version_id,
+        )
     )
 
-    response = await client.get_async_httpx_client().request(**kwargs)
-
-    return _build_response(client=client, response=response)
+    return build_response(response)
 
 
 async def asyncio(
@@ -195,3 +198,14 @@ async def asyncio(
             client=client,
         )
     ).parsed
+
+
+__all__ = [
+    "build_request",
+    "build_response",
+    "parse_response",
+    "sync_detailed",
+    "sync",
+    "asyncio_detailed",
+    "asyncio",
+]
