@@ -136,7 +136,9 @@ def httpx_sse_alone(http: httpx.Client, url: str) -> int:
 
 def ours(client: Any, url: str) -> int:
     """What ``Prediction.stream()`` (and so ``replicate.stream``) does per event."""
-    prediction = client.predictions._decode({"id": "bench", "urls": {"stream": url}})
+    from replicate.prediction import Prediction
+
+    prediction = Prediction(id="bench", urls={"stream": url}).bind(client)
     count = 0
     for _ in prediction.stream():
         count += 1
@@ -144,7 +146,9 @@ def ours(client: Any, url: str) -> int:
 
 
 def ours_async(client: Any, url: str) -> int:
-    prediction = client.predictions._decode({"id": "bench", "urls": {"stream": url}})
+    from replicate.prediction import Prediction
+
+    prediction = Prediction(id="bench", urls={"stream": url}).bind(client)
 
     async def read() -> int:
         count = 0

@@ -1,4 +1,4 @@
-"""``client.api``: the generated client, wired to the facade's connection pool."""
+"""``client.api``: the generated client, sending through the facade client it belongs to."""
 
 from __future__ import annotations
 
@@ -9,30 +9,35 @@ from attrs import define, field
 from replicate_api import AuthenticatedClient
 
 if TYPE_CHECKING:
-    from replicate.client import _Pool
+    from replicate.client import Client
 
 __all__ = ["APIClient"]
 
 
 @define
 class APIClient(AuthenticatedClient):
-    """The generated ``AuthenticatedClient``, sending through the facade's httpx clients.
+    """The generated ``AuthenticatedClient``, sending every request through a ``Client``.
 
-    Generated endpoint functions take it as ``client=``; they then share the facade's
-    connection pool, auth, base URL, timeout and retries. The async pool follows the running
-    event loop, as the facade's does.
+    Generated endpoint functions take it as ``client=``; their requests then get that client's
+    connection pool, auth, base URL, timeout, retries and errors (``ReplicateError``, which is
+    also the generated layer's ``UnexpectedStatus``). ``with_timeout``, ``with_headers`` and
+    ``with_cookies`` give copies whose changes apply to the calls made through them only.
     """
 
-    _pool: Any = field(default=None, kw_only=True, alias="pool", repr=False)
+    _facade: Any = field(default=None, kw_only=True, alias="facade", repr=False)
+
+    def send_request(self, request: dict[str, Any]) -> httpx.Response:
+        client: Client = self._facade
+        return client._send(self.prepare_request(request))
+
+    async def async_send_request(self, request: dict[str, Any]) -> httpx.Response:
+        client: Client = self._facade
+        return await client._async_send(self.prepare_request(request))
 
     def get_httpx_client(self) -> httpx.Client:
-        pool: _Pool = self._pool
-        client = pool.sync_http()
-        self.set_httpx_client(client)
-        return client
+        client: Client = self._facade
+        return client._connections.sync_http()
 
     def get_async_httpx_client(self) -> httpx.AsyncClient:
-        pool: _Pool = self._pool
-        client = pool.async_http()
-        self.set_async_httpx_client(client)
-        return client
+        client: Client = self._facade
+        return client._connections.async_http()

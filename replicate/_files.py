@@ -1,14 +1,23 @@
 """File inputs: finding them in a model's input, and sending them inline or uploaded.
 
-The decisions are plain functions: ``find_files`` walks an input and swaps every file for a
-numbered slot, ``inline`` picks a ``data:`` URI or an upload by strategy and size, ``fill``
-puts the encoded values back. The I/O (measuring a file, reading it, streaming it as a
-multipart upload) is separate, so that the async layer can run it in a worker thread and
-never block the event loop. ``replicate.helpers`` and ``replicate.file`` are the public face.
+Everything about sending files lives here. The decisions are plain functions:
+``find_files`` walks an input and swaps every file for a numbered slot, ``inline`` picks a
+``data:`` URI or an upload by strategy and size, ``fill`` puts the encoded values back. The
+I/O (measuring a file, reading it, streaming it as a multipart upload) is separate, so that
+the async layer can run it in a worker thread and never block the event loop. ``encode_json``
+and ``upload`` (and their async twins) put the two together; ``replicate.helpers`` and
+``replicate.file`` are the public face.
+
+``encode_json`` turns an input into JSON. Files in it (at any depth of dicts, lists and
+tuples) are uploaded with ``POST /files`` and replaced by their URL (``"url"``, the default),
+inlined as ``data:`` URIs (``"base64"``), or inlined when 256 KiB or less and uploaded
+otherwise (``"auto"``). Every file is measured before the first is sent: one over 100 MiB
+raises ``FileTooLargeError`` before anything is sent.
 
 What counts as a file: ``pathlib.Path``, open files (binary, or text, sent as UTF-8),
 ``io.BytesIO``, and ``bytes``/``bytearray``/``memoryview``. Strings are never files, not even
-paths: a string input is sent as it is, as in replicate 1.x.
+paths: a string input is sent as it is, as in replicate 1.x. A ``FileOutput`` (another
+model's output) is sent as its URL.
 """
 
 from __future__ import annotations
@@ -21,9 +30,16 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import GeneratorType
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
+from replicate._file_output import DEFAULT_NAME, FileOutput, clip_filename
+from replicate._generated import files_create
 from replicate.exceptions import ReplicateException
+
+if TYPE_CHECKING:
+    import httpx
+
+    from replicate.client import Client
 
 __all__ = [
     "INLINE_LIMIT",
@@ -33,14 +49,20 @@ __all__ = [
     "FileInput",
     "FileTooLargeError",
     "MultipartUpload",
+    "async_encode_json",
+    "async_measure",
+    "async_upload",
+    "base64_encode_file",
     "check_strategy",
     "data_uri",
+    "encode_json",
     "file_input",
     "fill",
     "find_files",
     "inline",
     "measure",
     "read_all",
+    "upload",
 ]
 
 FileEncodingStrategy = Literal["base64", "url", "auto"]
@@ -55,14 +77,10 @@ INLINE_LIMIT = 256 * 1024
 MAX_FILE_SIZE = 100 * 1024 * 1024
 """Largest file the API accepts (``POST /files`` answers 413 above it)."""
 
-MAX_FILENAME_BYTES = 255
-"""Longest file name ``POST /files`` accepts, in UTF-8 bytes."""
-
 SYNC_CHUNK = 64 * 1024
 # Each async read is a hop to a worker thread: fewer, larger reads keep the overhead small.
 ASYNC_CHUNK = 1024 * 1024
 DEFAULT_TYPE = "application/octet-stream"
-DEFAULT_NAME = "file"
 
 
 class FileTooLargeError(ReplicateException, ValueError):
@@ -180,8 +198,6 @@ def find_files(obj: Any, where: str = "input") -> tuple[Any, list[FileInput]]:
     Dicts stay dicts; lists, tuples, sets and generators become lists. ``FileOutput`` values
     (a model's output passed to another model) become their URL.
     """
-    from replicate.helpers import FileOutput  # here: helpers imports this module
-
     files: list[FileInput] = []
 
     def walk(value: Any, where: str) -> Any:
@@ -220,23 +236,6 @@ def data_uri(data: bytes | bytearray | memoryview, content_type: str) -> str:
     'data:text/plain;base64,aGVsbG8='
     """
     return f"data:{content_type};base64,{base64.b64encode(data).decode('ascii')}"
-
-
-def clip_filename(name: str) -> str:
-    """``name`` without folders, cut to the API's 255 UTF-8 bytes, keeping its extension.
-
-    >>> clip_filename("/tmp/photo.png"), len(clip_filename("x" * 300 + ".png"))
-    ('photo.png', 255)
-    """
-    name = name.replace("\\", "/").rsplit("/", 1)[-1] or DEFAULT_NAME
-    if len(name.encode()) <= MAX_FILENAME_BYTES:
-        return name
-    stem, dot, suffix = name.rpartition(".")
-    if not dot or len(suffix.encode()) > 16:
-        stem, suffix = name, ""
-    tail = f".{suffix}" if suffix else ""
-    room = MAX_FILENAME_BYTES - len(tail.encode())
-    return stem.encode()[:room].decode("utf-8", "ignore") + tail
 
 
 def _name_of(file: io.IOBase) -> str | None:
@@ -515,3 +514,153 @@ class _AsyncBody:
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self._upload.async_chunks()
+
+
+# -- encoding an input, uploading a file: the I/O above put together ----------------------------
+
+
+def encode_json(
+    obj: Any,
+    client: Client,
+    file_encoding_strategy: FileEncodingStrategy | None = None,
+) -> Any:
+    """A JSON-ready copy of ``obj``, with its files uploaded (or inlined) as URLs.
+
+    Every file is measured before the first is sent, so that one too large fails the call
+    before any upload.
+
+    Example::
+
+        encode_json({"image": Path("photo.jpg"), "masks": [b"..."]}, client, "auto")
+        # {'image': 'https://api.replicate.com/v1/files/...', 'masks': ['data:...']}
+    """
+    strategy = check_strategy(file_encoding_strategy)
+    template, files = find_files(obj)
+    if not files:
+        return template
+    for file in files:
+        measure(file)
+    return fill(template, [_encode_file(file, client, strategy) for file in files])
+
+
+async def async_encode_json(
+    obj: Any,
+    client: Client,
+    file_encoding_strategy: FileEncodingStrategy | None = None,
+) -> Any:
+    """A JSON-ready copy of ``obj`` with its files uploaded (or inlined), asynchronously.
+
+    Files are read in a worker thread: the event loop never waits on the disk.
+
+    Example::
+
+        await async_encode_json({"image": Path("photo.jpg")}, client)
+    """
+    strategy = check_strategy(file_encoding_strategy)
+    template, files = find_files(obj)
+    if not files:
+        return template
+    for file in files:
+        await async_measure(file)
+    return fill(template, [await _async_encode_file(file, client, strategy) for file in files])
+
+
+def _encode_file(file: FileInput, client: Client, strategy: str) -> str:
+    assert file.size is not None
+    if inline(strategy, file.size):
+        return data_uri(read_all(file), file.content_type)
+    return _uploaded_url(upload(client, file))
+
+
+async def _async_encode_file(file: FileInput, client: Client, strategy: str) -> str:
+    assert file.size is not None
+    if inline(strategy, file.size):
+        return data_uri(await _in_thread(read_all, file), file.content_type)
+    return _uploaded_url(await async_upload(client, file))
+
+
+def _uploaded_url(uploaded: Any) -> str:
+    """The URL a model reads an uploaded file from (its ``urls.get``)."""
+    url = uploaded.urls.get if uploaded.urls else None
+    if not isinstance(url, str):
+        raise OSError(f"the API stored the file {uploaded.id} but gave no URL for it")
+    return url
+
+
+def base64_encode_file(file: io.IOBase) -> str:
+    """A ``data:`` URI holding a file's content (from its start), typed by its name.
+
+    Example::
+
+        base64_encode_file(io.BytesIO(b"hello"))  # 'data:application/octet-stream;base64,aGVsbG8='
+    """
+    found = file_input(file, "file")
+    if found is None:
+        raise ValueError(f"expected a file object, not {type(file).__name__}")
+    measure(found)
+    return data_uri(read_all(found), found.content_type)
+
+
+def upload(client: Client, file: FileInput, metadata: dict[str, Any] | None = None) -> Any:
+    """Upload a measured file with ``POST /files``; the generated ``FileResource`` it became.
+
+    The file is streamed from where it is, never read whole.
+    """
+    request, multipart = _create_request(client, file, metadata)
+    request["content"] = multipart.sync_body()
+    return client._call(request, files_create.parse_response)
+
+
+async def async_upload(
+    client: Client, file: FileInput, metadata: dict[str, Any] | None = None
+) -> Any:
+    """Upload a measured file, asynchronously; the file is read in a worker thread."""
+    request, multipart = _create_request(client, file, metadata)
+    request["content"] = multipart.async_body()
+    return await client._async_call(request, files_create.parse_response)
+
+
+async def async_measure(file: FileInput) -> None:
+    """``measure``, in a worker thread unless the file is already in memory."""
+    await _in_thread(measure, file)
+
+
+async def _in_thread(function: Any, file: FileInput) -> Any:
+    if file.in_memory:
+        return function(file)  # memory only: nothing that could block
+    from anyio import to_thread  # httpx's async layer: asyncio and trio alike
+
+    return await to_thread.run_sync(function, file)
+
+
+def _create_request(
+    client: Client, file: FileInput, metadata: dict[str, Any] | None
+) -> tuple[dict[str, Any], MultipartUpload]:
+    """The generated layer's request (its URL and form fields), with a streamed body."""
+    from replicate_api.models import FileCreateRequest, FileCreateRequestMetadata
+    from replicate_api.types import UNSET
+    from replicate_api.types import File as Upload
+
+    body = FileCreateRequest(
+        content=Upload(
+            payload=file.source,  # type: ignore[arg-type]  # only its identity is used
+            file_name=file.filename,
+            mime_type=file.content_type,
+        ),
+        filename=file.filename,
+        type_=file.content_type,
+        metadata=UNSET if metadata is None else FileCreateRequestMetadata.from_dict(metadata),
+    )
+    request: dict[str, Any] = files_create.build_request(body=body)
+    multipart = MultipartUpload(request.pop("files"), file)
+    request["headers"] = {**request.get("headers", {}), **multipart.headers}
+    request["timeout"] = _upload_timeout(client.timeout)
+    return request, multipart
+
+
+def _upload_timeout(base: httpx.Timeout) -> httpx.Timeout:
+    # Sending the body takes as long as the link needs, and the answer comes only once the
+    # whole file is in: no read or write limit, as in replicate 1.x; connecting still has one.
+    import httpx
+
+    return httpx.Timeout(connect=base.connect, read=None, write=None, pool=base.pool)

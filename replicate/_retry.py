@@ -1,9 +1,10 @@
 """When to retry a request, and how long to wait: the whole retry policy lives here.
 
 The decisions (``retry_delay_after_response``, ``retry_delay_after_error``, ``backoff``,
-``retry_after``) are plain functions with no I/O. Two thin transports apply them, one sync and
-one async; they wrap the httpx transport under the client, so every request made through the
-client's connection pool (including ``client.api`` calls into the generated layer) is covered.
+``retry_after``) are plain functions with no I/O. Two thin loops apply them, one sync and one
+async (``send_with_retries``); the client sends every request through them (its own calls,
+``client.api`` calls into the generated layer, streams and downloads alike), over its own
+httpx client or one the user gave it, and sleeps on the client's clock.
 
 The rules:
 
@@ -24,8 +25,7 @@ import email.utils
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
 
 import httpx
 
@@ -33,15 +33,14 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "INITIAL_BACKOFF",
     "MAX_BACKOFF",
-    "MAX_RETRIES_EXTENSION",
     "MAX_RETRY_AFTER",
-    "AsyncRetryTransport",
-    "RetryTransport",
+    "async_send_with_retries",
     "backoff",
     "may_have_reached_server_hint",
     "retry_after",
     "retry_delay_after_error",
     "retry_delay_after_response",
+    "send_with_retries",
 ]
 
 DEFAULT_MAX_RETRIES = 5
@@ -58,9 +57,6 @@ MAX_RETRY_AFTER = 60.0
 
 JITTER = 0.25
 """The backoff is shortened by a random fraction of up to this much, so clients spread out."""
-
-MAX_RETRIES_EXTENSION = "replicate_max_retries"
-"""Request extension that overrides the transport's ``max_retries`` for one request."""
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE", "QUERY"})
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
@@ -181,11 +177,6 @@ def _annotate(error: Exception, request: httpx.Request) -> Exception:
         return error
 
 
-def _max_retries(request: httpx.Request, default: int) -> int:
-    value = request.extensions.get(MAX_RETRIES_EXTENSION)
-    return value if isinstance(value, int) else default
-
-
 def _log_retry(request: httpx.Request, reason: str, delay: float, retry: int, limit: int) -> None:
     # the URL and method only: headers (and so the token) never reach a log line
     logger.info(
@@ -199,100 +190,83 @@ def _log_retry(request: httpx.Request, reason: str, delay: float, retry: int, li
     )
 
 
-# -- the send layer: the same loop, sync and async --------------------------------------------
+# -- the send loop: the same lines, sync and async --------------------------------------------
 
 
-def _sleep(seconds: float) -> None:
-    time.sleep(seconds)
+def send_with_retries(
+    send: Callable[[httpx.Request], httpx.Response],
+    request: httpx.Request,
+    *,
+    max_retries: int,
+    sleep: Callable[[float], object],
+) -> httpx.Response:
+    """Send ``request`` with ``send``, retrying what the policy above allows.
+
+    A response that is retried is closed first; the last error is raised with the
+    may-have-reached-server hint when it applies.
+
+    Example::
+
+        response = send_with_retries(http.send, request, max_retries=5, sleep=time.sleep)
+    """
+    retry = 0
+    while True:
+        try:
+            response = send(request)
+        except Exception as error:
+            delay = _after_error(request, error, retry, max_retries)
+        else:
+            later = _after_response(request, response, retry, max_retries)
+            if later is None:
+                return response
+            response.close()
+            delay = later
+        sleep(delay)
+        retry += 1
 
 
-async def _async_sleep(seconds: float) -> None:
-    import anyio  # httpx's own async layer: works under asyncio and trio alike
-
-    await anyio.sleep(seconds)
-
-
-class RetryTransport(httpx.BaseTransport):
-    """Wraps a sync httpx transport and retries what the policy above allows."""
-
-    def __init__(
-        self,
-        transport: httpx.BaseTransport,
-        *,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        sleep: Callable[[float], Any] | None = None,
-    ) -> None:
-        self._transport = transport
-        self._max_retries = max_retries
-        self._sleep = sleep
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        limit = _max_retries(request, self._max_retries)
-        retry = 0
-        while True:
-            try:
-                response = self._transport.handle_request(request)
-            except Exception as error:
-                delay = retry_delay_after_error(request.method, error, retry, limit)
-                if delay is None:
-                    annotated = _annotate(error, request)
-                    if annotated is error:
-                        raise
-                    raise annotated from error
-                _log_retry(request, type(error).__name__, delay, retry, limit)
-            else:
-                delay = retry_delay_after_response(
-                    request.method, response.status_code, response.headers, retry, limit
-                )
-                if delay is None:
-                    return response
-                response.close()
-                _log_retry(request, f"HTTP {response.status_code}", delay, retry, limit)
-            (self._sleep or _sleep)(delay)
-            retry += 1
-
-    def close(self) -> None:
-        self._transport.close()
+async def async_send_with_retries(
+    send: Callable[[httpx.Request], Awaitable[httpx.Response]],
+    request: httpx.Request,
+    *,
+    max_retries: int,
+    sleep: Callable[[float], Awaitable[object]],
+) -> httpx.Response:
+    """``send_with_retries``, asynchronously."""
+    retry = 0
+    while True:
+        try:
+            response = await send(request)
+        except Exception as error:
+            delay = _after_error(request, error, retry, max_retries)
+        else:
+            later = _after_response(request, response, retry, max_retries)
+            if later is None:
+                return response
+            await response.aclose()
+            delay = later
+        await sleep(delay)
+        retry += 1
 
 
-class AsyncRetryTransport(httpx.AsyncBaseTransport):
-    """Wraps an async httpx transport and retries what the policy above allows."""
+def _after_error(request: httpx.Request, error: Exception, retry: int, limit: int) -> float:
+    """The delay before retrying after ``error``; re-raises it when it is not retried."""
+    delay = retry_delay_after_error(request.method, error, retry, limit)
+    if delay is None:
+        annotated = _annotate(error, request)
+        if annotated is error:
+            raise error
+        raise annotated from error
+    _log_retry(request, type(error).__name__, delay, retry, limit)
+    return delay
 
-    def __init__(
-        self,
-        transport: httpx.AsyncBaseTransport,
-        *,
-        max_retries: int = DEFAULT_MAX_RETRIES,
-        sleep: Callable[[float], Any] | None = None,
-    ) -> None:
-        self._transport = transport
-        self._max_retries = max_retries
-        self._sleep = sleep
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        limit = _max_retries(request, self._max_retries)
-        retry = 0
-        while True:
-            try:
-                response = await self._transport.handle_async_request(request)
-            except Exception as error:
-                delay = retry_delay_after_error(request.method, error, retry, limit)
-                if delay is None:
-                    annotated = _annotate(error, request)
-                    if annotated is error:
-                        raise
-                    raise annotated from error
-                _log_retry(request, type(error).__name__, delay, retry, limit)
-            else:
-                delay = retry_delay_after_response(
-                    request.method, response.status_code, response.headers, retry, limit
-                )
-                if delay is None:
-                    return response
-                await response.aclose()
-                _log_retry(request, f"HTTP {response.status_code}", delay, retry, limit)
-            await (self._sleep or _async_sleep)(delay)
-            retry += 1
-
-    async def aclose(self) -> None:
-        await self._transport.aclose()
+def _after_response(
+    request: httpx.Request, response: httpx.Response, retry: int, limit: int
+) -> float | None:
+    delay = retry_delay_after_response(
+        request.method, response.status_code, response.headers, retry, limit
+    )
+    if delay is not None:
+        _log_retry(request, f"HTTP {response.status_code}", delay, retry, limit)
+    return delay

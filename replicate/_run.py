@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from replicate._file_output import transform_output
 from replicate._stream import (
     ServerSentEvent,
     aiter_events,
@@ -62,8 +63,8 @@ from replicate._wait import (
     wait_window,
 )
 from replicate.exceptions import DeadlineExceededError, ModelError, ReplicateError
-from replicate.helpers import transform_output
-from replicate.identifier import resolve
+from replicate.identifier import Reference
+from replicate.prediction import CreateOptions
 
 if TYPE_CHECKING:
     from replicate.client import Client
@@ -74,34 +75,7 @@ if TYPE_CHECKING:
 
 __all__ = ["OutputKind", "async_run", "async_stream", "output_kind", "run", "stream"]
 
-
 # -- decisions (no I/O) ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Target:
-    """What ``ref`` names: a version (given or by id) and/or a model."""
-
-    version: Version | None
-    version_id: str | None
-    owner: str
-    name: str
-
-    @classmethod
-    def of(cls, ref: str | Model | Version | ModelVersionIdentifier) -> Target:
-        """Parse a reference; ValueError if it names nothing that can run."""
-        version, owner, name, version_id = resolve(ref)
-        if version_id is None and not (owner and name):
-            raise ValueError(
-                f"Invalid argument: {ref}. Expected model, version, or reference in the format "
-                "owner/name or owner/name:version"
-            )
-        return cls(version, version_id, owner or "", name or "")
-
-    @property
-    def names_version(self) -> bool:
-        """Whether the output type can be known, as in 1.x: a Version, or owner/name:version."""
-        return self.version is not None or bool(self.owner and self.version_id)
 
 
 @dataclass(frozen=True)
@@ -166,10 +140,6 @@ def _final_output(
     return output
 
 
-def _create_options(params: dict[str, Any], window: bool | int) -> dict[str, Any]:
-    return {**params, "wait": window}
-
-
 def _answered(prediction: Prediction, window: bool | int) -> bool:
     """Whether the create's answer is final: ended, or any status but ``starting`` after a wait.
 
@@ -182,41 +152,51 @@ def _answered(prediction: Prediction, window: bool | int) -> bool:
     return window is not False and prediction.status != "starting"
 
 
-# -- sync -----------------------------------------------------------------------------------
+def _cached_kind(client: Client, reference: Reference) -> tuple[OutputKind | None, bool]:
+    """``(kind, known)``: the output kind when it needs no request (a Version, or cached)."""
+    if reference.version is not None:
+        version = reference.version
+        return output_kind(version.openapi_schema, version.cog_version), True
+    kind: OutputKind | None = client._connections.output_kinds.get(reference.version_id)
+    return kind, kind is not None
 
 
-def _create(
-    client: Client, target: Target, input: dict[str, Any] | None, params: dict[str, Any]
-) -> Prediction:
-    if target.version_id is not None:
-        return client.predictions.create(version=target.version_id, input=input or {}, **params)
-    return client.models.predictions.create(
-        (target.owner, target.name), input=input or {}, **params
-    )
-
-
-def _output_kind(client: Client, target: Target) -> OutputKind | None:
-    if target.version is not None:
-        return output_kind(target.version.openapi_schema, target.version.cog_version)
-    assert target.version_id is not None
-    cache = client._pool.output_kinds
-    kind: OutputKind | None = cache.get(target.version_id)
-    if kind is None:
-        from replicate.version import Versions
-
-        try:
-            version = Versions(client, (target.owner, target.name)).get(target.version_id)
-        except ReplicateError:
-            return None  # the output is right either way; only its type (list) differs
-        kind = output_kind(version.openapi_schema, version.cog_version)
-        _remember(cache, target.version_id, kind)
+def _remember(client: Client, reference: Reference, version: Version) -> OutputKind:
+    kind = output_kind(version.openapi_schema, version.cog_version)
+    cache = client._connections.output_kinds
+    if len(cache) >= 1024:  # a bound, for processes that run very many versions
+        cache.clear()
+    cache[reference.version_id] = kind
     return kind
 
 
-def _remember(cache: dict[str, Any], version_id: str, kind: OutputKind) -> None:
-    if len(cache) >= 1024:  # a bound, for processes that run very many versions
-        cache.clear()
-    cache[version_id] = kind
+def _start(
+    client: Client,
+    ref: str | Model | Version | ModelVersionIdentifier,
+    wait: bool | int,
+    deadline: float | None,
+    params: dict[str, Any],
+) -> tuple[Reference, Deadline, CreateOptions]:
+    """The reference, the deadline and the create's options, each worked out once."""
+    reference = Reference.parse(ref)
+    clock = Deadline(deadline, clock=client.clock.monotonic)
+    return reference, clock, CreateOptions.of(params, window=wait_window(wait, clock))
+
+
+# -- sync -----------------------------------------------------------------------------------
+
+
+def _output_kind(client: Client, reference: Reference) -> OutputKind | None:
+    kind, known = _cached_kind(client, reference)
+    if known:
+        return kind
+    from replicate.version import Versions
+
+    try:
+        version = Versions(client, (reference.owner, reference.name)).get(reference.version_id)
+    except ReplicateError:
+        return None  # the output is right either way; only its type (list) differs
+    return _remember(client, reference, version)
 
 
 def run(
@@ -236,14 +216,12 @@ def run(
 
         output = run(client, "replicate/hello-world", {"text": "Alice"}, deadline=60)
     """
-    target = Target.of(ref)
-    clock = Deadline(deadline)
-    window = wait_window(wait, clock)
-    prediction = _create(client, target, input, _create_options(params, window))
+    reference, clock, options = _start(client, ref, wait, deadline, params)
+    prediction = client.predictions._create(reference, input, options)
     kind: OutputKind | None = None
     with cancel_on_interrupt(prediction):
-        if not _answered(prediction, window):
-            kind = _output_kind(client, target) if target.names_version else None
+        if not _answered(prediction, options.wait):
+            kind = _output_kind(client, reference) if reference.names_version else None
             if kind is not None and kind.iterator:
                 return _iterate(client, prediction, kind, clock, use_file_output)
             try:
@@ -254,8 +232,8 @@ def run(
         else:
             if on_progress is not None:  # answered within the create's wait: its one state
                 on_progress(prediction)
-            if target.names_version and isinstance(prediction.output, list):
-                kind = _output_kind(client, target)
+            if reference.names_version and isinstance(prediction.output, list):
+                kind = _output_kind(client, reference)
     return _final_output(client, prediction, kind, use_file_output)
 
 
@@ -316,45 +294,27 @@ def stream(
         for event in stream(client, "replicate/language-model", {"prompt": "Hi"}):
             print(str(event), end="")
     """
-    target = Target.of(ref)
+    reference = Reference.parse(ref)
     params.setdefault("stream", True)
-    prediction = _create(client, target, input, params)
+    prediction = client.predictions._create(reference, input, CreateOptions.of(params))
     yield from stream_events(prediction, use_file_output=use_file_output)
 
 
 # -- async ----------------------------------------------------------------------------------
 
 
-async def _async_create(
-    client: Client, target: Target, input: dict[str, Any] | None, params: dict[str, Any]
-) -> Prediction:
-    if target.version_id is not None:
-        return await client.predictions.async_create(
-            version=target.version_id, input=input or {}, **params
-        )
-    return await client.models.predictions.async_create(
-        (target.owner, target.name), input=input or {}, **params
-    )
+async def _async_output_kind(client: Client, reference: Reference) -> OutputKind | None:
+    kind, known = _cached_kind(client, reference)
+    if known:
+        return kind
+    from replicate.version import Versions
 
-
-async def _async_output_kind(client: Client, target: Target) -> OutputKind | None:
-    if target.version is not None:
-        return output_kind(target.version.openapi_schema, target.version.cog_version)
-    assert target.version_id is not None
-    cache = client._pool.output_kinds
-    kind: OutputKind | None = cache.get(target.version_id)
-    if kind is None:
-        from replicate.version import Versions
-
-        try:
-            version = await Versions(client, (target.owner, target.name)).async_get(
-                target.version_id
-            )
-        except ReplicateError:
-            return None
-        kind = output_kind(version.openapi_schema, version.cog_version)
-        _remember(cache, target.version_id, kind)
-    return kind
+    versions = Versions(client, (reference.owner, reference.name))
+    try:
+        version = await versions.async_get(reference.version_id)
+    except ReplicateError:
+        return None
+    return _remember(client, reference, version)
 
 
 async def async_run(
@@ -376,14 +336,12 @@ async def async_run(
 
         output = await async_run(client, "replicate/hello-world", {"text": "Alice"})
     """
-    target = Target.of(ref)
-    clock = Deadline(deadline)
-    window = wait_window(wait, clock)
-    prediction = await _async_create(client, target, input, _create_options(params, window))
+    reference, clock, options = _start(client, ref, wait, deadline, params)
+    prediction = await client.predictions._async_create(reference, input, options)
     kind: OutputKind | None = None
     async with async_cancel_on_interrupt(prediction):
-        if not _answered(prediction, window):
-            kind = await _async_output_kind(client, target) if target.names_version else None
+        if not _answered(prediction, options.wait):
+            kind = await _async_output_kind(client, reference) if reference.names_version else None
             if kind is not None and kind.iterator:
                 return _aiterate(client, prediction, kind, clock, use_file_output)
             try:
@@ -394,8 +352,8 @@ async def async_run(
         else:
             if on_progress is not None:  # answered within the create's wait: its one state
                 await notify(on_progress, prediction)
-            if target.names_version and isinstance(prediction.output, list):
-                kind = await _async_output_kind(client, target)
+            if reference.names_version and isinstance(prediction.output, list):
+                kind = await _async_output_kind(client, reference)
     output = _final_output(client, prediction, kind, use_file_output)
     if isinstance(output, Iterator):
         return _async_items(output)
@@ -455,17 +413,16 @@ async def async_stream(
     use_file_output: bool | None = True,
     **params: Any,
 ) -> AsyncIterator[ServerSentEvent]:
-    """Create a prediction and yield its server-sent events, asynchronously (see ``stream``).
+    """Create a prediction and return its server-sent events, asynchronously (as 1.x, the
+    prediction is created when this is awaited; see ``stream``).
 
     Example::
 
-        async for event in async_stream(client, "replicate/language-model", {"prompt": "Hi"}):
+        async for event in await async_stream(client, "replicate/language-model", {}):
             print(str(event), end="")
     """
-    target = Target.of(ref)
+    reference = Reference.parse(ref)
     params.setdefault("stream", True)
-    prediction = await _async_create(client, target, input, params)
-    events = async_stream_events(prediction, use_file_output=use_file_output)
-    async with aclosing(events):
-        async for event in events:
-            yield event
+    options = CreateOptions.of(params)
+    prediction = await client.predictions._async_create(reference, input, options)
+    return async_stream_events(prediction, use_file_output=use_file_output)

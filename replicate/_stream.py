@@ -1,32 +1,33 @@
 """A prediction's output stream: server-sent events read with httpx-sse, resumed when dropped.
 
-``iter_events`` and ``aiter_events`` read ``urls.stream`` through the client's own transport
-(so retries, ``MockTransport`` and the connection pool apply), with ``Accept:
-text/event-stream`` and ``Cache-Control: no-store``. httpx-sse decodes the lines and fields;
-the work added here per event is one small object, so that a fast stream stays fast.
+``iter_events`` and ``aiter_events`` read ``urls.stream`` through the client (so retries,
+``MockTransport`` and the connection pool apply), with ``Accept: text/event-stream`` and
+``Cache-Control: no-store``. httpx-sse decodes the lines and fields; the work added here per
+event is one method call and one small object, so that a fast stream stays fast.
 
 When the connection drops (or ends without ``done``), they reconnect with ``Last-Event-ID`` set
 to the last event's id: the server resumes after it, so no event is lost or repeated. The first
 reconnection is immediate; after ``MAX_STREAM_RECONNECTS`` in a row without a new event they
 give up and raise the last error. A read timeout on a quiet stream (a model still booting)
-reconnects too, without counting as a failure.
+reconnects too, without counting as a failure. All of that state (last id, server ``retry:``,
+failures in a row, the deadline) lives in one ``EventStream``; the sync and async loops differ
+only in their I/O lines.
 
 ``stream_events`` and ``async_stream_events`` are what users get from ``replicate.stream`` and
-``Prediction.stream``: every event through ``done``, and an ``error`` event raised as
-``StreamError``.
+``Prediction.stream``: every event through ``done``, an ``error`` event raised as
+``StreamError``, and the prediction canceled on an interrupt.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import AsyncGenerator, Iterator
-from contextlib import aclosing
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from replicate._file_output import transform_output
 from replicate._wait import (
     Deadline,
     async_cancel_on_interrupt,
@@ -36,10 +37,11 @@ from replicate._wait import (
 from replicate.exceptions import ReplicateError, StreamError
 
 if TYPE_CHECKING:
+    from replicate._runs import Run
     from replicate.client import Client
-    from replicate.prediction import Prediction
 
 __all__ = [
+    "EventStream",
     "ServerSentEvent",
     "aiter_events",
     "async_stream_events",
@@ -133,51 +135,128 @@ class ServerSentEvent:
 _EVENT_TYPES: dict[str, str] = {member.value: member for member in ServerSentEvent.EventType}
 
 
-def stream_url(prediction: Prediction) -> str:
-    """The prediction's ``urls.stream``; ``ReplicateError`` if the model does not stream."""
-    url = (prediction.urls or {}).get("stream")
+def stream_url(run: Run) -> str:
+    """The run's ``urls.stream``; ``ReplicateError`` if the model does not stream."""
+    url = (run.urls or {}).get("stream")
     if not url or not isinstance(url, str):
         raise ReplicateError(
             title="Model does not support streaming",
-            detail=f"prediction {prediction.id} has no urls.stream",
+            detail=f"prediction {run.id} has no urls.stream",
         )
     return url
 
 
-def _headers(client: Client, url: str, last_event_id: str | None) -> dict[str, str]:
-    headers = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
-    if last_event_id:
-        headers["Last-Event-ID"] = last_event_id
-    parsed = httpx.URL(url)
-    if parsed.scheme == "https" and not client._pool.is_api_origin(parsed):
-        # The API handed this URL out for the prediction itself: it gets the token (over
-        # HTTPS only), as the API's own origin does. Output file hosts never do.
-        token = client._pool.token()
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-    return headers
+class EventStream:
+    """One stream's reading state, across reconnections: no I/O (the loops do that).
 
+    Example::
 
-def _timeout(client: Client, deadline: Deadline | None) -> dict[str, Any]:
-    capped = None if deadline is None else deadline.timeout(client.timeout)
-    return {} if capped is None else {"timeout": capped}
+        state = EventStream(client, url)
+        while True:
+            with client._open(state.request()) as response:
+                for sse in EventSource(response).iter_sse():
+                    event = state.event(sse)  # bookkeeping; StreamError on `error`
+                    ...
+            delay = state.reconnect(None)  # None: stop; else sleep, then again
+    """
 
-
-def _ended_without_done(url: str) -> ReplicateError:
-    return ReplicateError(
-        title="Stream ended",
-        detail=f"the stream {url} kept ending without a done event",
+    __slots__ = (
+        "_client",
+        "_failing",
+        "_failures",
+        "_files",
+        "_new",
+        "_progressed",
+        "_retry_ms",
+        "_types",
+        "deadline",
+        "finished",
+        "last_id",
+        "url",
     )
 
+    def __init__(
+        self,
+        client: Client,
+        url: str,
+        *,
+        last_event_id: str | None = None,
+        deadline: Deadline | None = None,
+        use_file_output: bool = False,
+        failing: Run | None = None,
+    ) -> None:
+        self._client = client
+        self.url = url
+        self.last_id = last_event_id or ""
+        self.deadline = deadline
+        self._files = use_file_output
+        self._failing = failing
+        self._failures = 0
+        self._retry_ms: int | None = None
+        self._progressed = False
+        self._new = ServerSentEvent
+        self._types = _EVENT_TYPES
+        self.finished = False
+        """Set once the stream has given its last event (``done``, or the deadline passed)."""
 
-def _sleep(seconds: float) -> None:
-    time.sleep(seconds)
+    def request(self) -> dict[str, Any]:
+        """The request that (re)opens the stream, resuming after the last event seen."""
+        self._progressed = False
+        headers = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
+        if self.last_id:
+            headers["Last-Event-ID"] = self.last_id
+        client = self._client
+        parsed = httpx.URL(self.url)
+        if parsed.scheme == "https" and not client._connections.is_api_origin(parsed):
+            # The API handed this URL out for the prediction itself: it gets the token (over
+            # HTTPS only), as the API's own origin does. Output file hosts never do.
+            token = client._connections.token()
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+        request: dict[str, Any] = {"method": "GET", "url": self.url, "headers": headers}
+        if self.deadline is not None:
+            capped = self.deadline.timeout(client.timeout)
+            if capped is not None:
+                request["timeout"] = capped
+        return request
 
+    def event(self, sse: Any) -> ServerSentEvent:
+        """The event for one decoded server-sent event (the per-event work: keep it small)."""
+        name = sse.event
+        data: Any = sse.data
+        if self._files and name == "output" and data.startswith(_FILE_PREFIXES):
+            data = transform_output(data, self._client)
+        last_id = self.last_id = sse.id or self.last_id
+        retry = sse.retry
+        if retry is not None:
+            self._retry_ms = retry
+        self._progressed = True
+        event = self._new(self._types.get(name, name), data, last_id, retry)
+        if name == "done" or (self.deadline is not None and self.deadline.expired()):
+            self.finished = True
+        elif name == "error" and self._failing is not None:
+            raise failed_from_event(self._failing, event)
+        return event
 
-async def _async_sleep(seconds: float) -> None:
-    import anyio
-
-    await anyio.sleep(seconds)
+    def reconnect(self, error: Exception | None) -> float | None:
+        """After the connection ended (``error``, or a clean end without ``done``): seconds to
+        wait before reconnecting, or None to stop (the deadline passed). Raises the error (or
+        ``ReplicateError``) once reconnecting has failed too often in a row."""
+        deadline = self.deadline
+        if deadline is not None and deadline.expired():
+            return None
+        if isinstance(error, httpx.ReadTimeout):
+            return 0.0  # a quiet stream (a model still booting), not a broken one: ask again
+        if self._progressed:
+            self._failures = 0
+        self._failures += 1
+        delay = reconnect_delay(self._failures, self._retry_ms)
+        if delay is None:
+            raise error or ReplicateError(
+                title="Stream ended",
+                detail=f"the stream {self.url} kept ending without a done event",
+            )
+        return delay if deadline is None else deadline.cap(delay)
 
 
 def iter_events(
@@ -187,78 +266,45 @@ def iter_events(
     last_event_id: str | None = None,
     deadline: Deadline | None = None,
     use_file_output: bool = False,
-    failing: Prediction | None = None,
+    failing: Run | None = None,
 ) -> Iterator[ServerSentEvent]:
     """Yield the events of ``url`` through ``done``, resuming dropped connections.
 
     Stops silently when ``deadline`` passes (the caller decides what that means). With
-    ``failing``, an ``error`` event raises ``StreamError`` for that prediction.
+    ``failing``, an ``error`` event raises ``StreamError`` for that run, and an interrupt
+    cancels it on the server (unless the client says not to).
 
     Example::
 
         for event in iter_events(client, prediction.urls["stream"]):
             print(event.event, event.data)
     """
-    from httpx_sse import EventSource, SSEError
+    from httpx_sse import EventSource
 
-    from replicate.helpers import transform_output
-
-    failures = 0
-    retry_ms: int | None = None
-    last_id = last_event_id or ""
-    new = ServerSentEvent
-    types = _EVENT_TYPES
-    while True:
-        progressed = False
-        last_error: Exception | None = None
-        try:
-            with client._stream(
-                "GET",
-                url,
-                headers=_headers(client, url, last_id),
-                **_timeout(client, deadline),
-            ) as response:
-                for sse in EventSource(response).iter_sse():
-                    # the per-event work: a few attribute reads and one small object
-                    name = sse.event
-                    data: Any = sse.data
-                    if use_file_output and name == "output" and data.startswith(_FILE_PREFIXES):
-                        data = transform_output(data, client)
-                    last_id = sse.id or last_id
-                    retry = sse.retry
-                    if retry is not None:
-                        retry_ms = retry
-                    progressed = True
-                    event = new(types.get(name, name), data, last_id, retry)
-                    if name == "error" and failing is not None:
-                        raise failed_from_event(failing, event)
-                    yield event
-                    if name == "done":
-                        return
-                    if deadline is not None and deadline.expired():
-                        return
-        except SSEError:
-            raise  # not an event stream at all: reconnecting would not help
-        except httpx.ReadTimeout:
-            if deadline is not None and deadline.expired():
+    state = EventStream(
+        client,
+        url,
+        last_event_id=last_event_id,
+        deadline=deadline,
+        use_file_output=use_file_output,
+        failing=failing,
+    )
+    with cancel_on_interrupt(failing):
+        while True:
+            error: Exception | None = None
+            try:
+                with client._open(state.request()) as response:
+                    for sse in EventSource(response).iter_sse():
+                        yield state.event(sse)
+                        if state.finished:
+                            return
+            except httpx.TransportError as failure:
+                error = failure
+            delay = state.reconnect(error)
+            if delay is None:
                 return
-            continue  # a quiet stream (a model still booting), not a broken one: ask again
-        except httpx.TransportError as error:
-            if deadline is not None and deadline.expired():
-                return
-            last_error = error
-        if progressed:
-            failures = 0
-        failures += 1
-        delay = reconnect_delay(failures, retry_ms)
-        if delay is None:
-            raise last_error or _ended_without_done(url)
-        if deadline is not None:
-            if deadline.expired():
-                return
-            delay = deadline.cap(delay)
-        if delay:
-            _sleep(delay)
+            if delay:
+                client.clock.sleep(delay)
 
 
 async def aiter_events(
@@ -268,7 +314,7 @@ async def aiter_events(
     last_event_id: str | None = None,
     deadline: Deadline | None = None,
     use_file_output: bool = False,
-    failing: Prediction | None = None,
+    failing: Run | None = None,
 ) -> AsyncGenerator[ServerSentEvent, None]:
     """Yield the events of ``url`` through ``done``, asynchronously (see ``iter_events``).
 
@@ -277,77 +323,42 @@ async def aiter_events(
         async for event in aiter_events(client, prediction.urls["stream"]):
             print(event.event, event.data)
     """
-    from httpx_sse import EventSource, SSEError
+    from httpx_sse import EventSource
 
-    from replicate.helpers import transform_output
-
-    failures = 0
-    retry_ms: int | None = None
-    last_id = last_event_id or ""
-    new = ServerSentEvent
-    types = _EVENT_TYPES
-    while True:
-        progressed = False
-        last_error: Exception | None = None
-        try:
-            async with client._async_stream(
-                "GET",
-                url,
-                headers=_headers(client, url, last_id),
-                **_timeout(client, deadline),
-            ) as response:
-                sources = EventSource(response).aiter_sse()
-                try:
-                    async for sse in sources:
-                        # the per-event work: a few attribute reads and one small object
-                        name = sse.event
-                        data: Any = sse.data
-                        if use_file_output and name == "output" and data.startswith(_FILE_PREFIXES):
-                            data = transform_output(data, client)
-                        last_id = sse.id or last_id
-                        retry = sse.retry
-                        if retry is not None:
-                            retry_ms = retry
-                        progressed = True
-                        event = new(types.get(name, name), data, last_id, retry)
-                        if name == "error" and failing is not None:
-                            raise failed_from_event(failing, event)
-                        yield event
-                        if name == "done":
-                            return
-                        if deadline is not None and deadline.expired():
-                            return
-                finally:
-                    # closed here, in this task: left to the garbage collector, it
-                    # would close the response from another task
-                    await sources.aclose()
-
-        except SSEError:
-            raise
-        except httpx.ReadTimeout:
-            if deadline is not None and deadline.expired():
+    state = EventStream(
+        client,
+        url,
+        last_event_id=last_event_id,
+        deadline=deadline,
+        use_file_output=use_file_output,
+        failing=failing,
+    )
+    async with async_cancel_on_interrupt(failing):
+        while True:
+            error: Exception | None = None
+            try:
+                async with client._async_open(state.request()) as response:
+                    sources = EventSource(response).aiter_sse()
+                    try:
+                        async for sse in sources:
+                            yield state.event(sse)
+                            if state.finished:
+                                return
+                    finally:
+                        # closed here, in this task: left to the garbage collector, it
+                        # would close the response from another task
+                        await sources.aclose()
+            except httpx.TransportError as failure:
+                error = failure
+            delay = state.reconnect(error)
+            if delay is None:
                 return
-            continue
-        except httpx.TransportError as error:
-            if deadline is not None and deadline.expired():
-                return
-            last_error = error
-        if progressed:
-            failures = 0
-        failures += 1
-        delay = reconnect_delay(failures, retry_ms)
-        if delay is None:
-            raise last_error or _ended_without_done(url)
-        if deadline is not None:
-            if deadline.expired():
-                return
-            delay = deadline.cap(delay)
-        if delay:
-            await _async_sleep(delay)
+            if delay:
+                await client.clock.async_sleep(delay)
 
 
-def failed_from_event(prediction: Prediction, event: ServerSentEvent) -> StreamError:
-    """The error to raise for an ``error`` event; marks ``prediction`` as failed."""
+def failed_from_event(run: Run, event: ServerSentEvent) -> StreamError:
+    """The error to raise for an ``error`` event; marks ``run`` as failed."""
     detail: Any = str(event.data)
     try:
         parsed = json.loads(detail)
@@ -355,45 +366,34 @@ def failed_from_event(prediction: Prediction, event: ServerSentEvent) -> StreamE
         parsed = None
     if isinstance(parsed, dict) and parsed.get("detail"):
         detail = str(parsed["detail"])
-    prediction.status = "failed"
-    prediction.error = detail
-    return StreamError(prediction)
+    run.status = "failed"
+    run.error = detail
+    return StreamError(run)  # type: ignore[arg-type]
 
 
-def stream_events(
-    prediction: Prediction, *, use_file_output: bool | None = True
-) -> Iterator[ServerSentEvent]:
-    """The events of a prediction's stream, through ``done``; ``StreamError`` on ``error``.
+def stream_events(run: Run, *, use_file_output: bool | None = True) -> Iterator[ServerSentEvent]:
+    """The events of a run's stream, through ``done``; ``StreamError`` on ``error``.
 
     Example::
 
         for event in stream_events(prediction):
             print(str(event), end="")
     """
-    url = stream_url(prediction)
-    client = prediction._client
-    with cancel_on_interrupt(prediction):
-        yield from iter_events(
-            client, url, use_file_output=use_file_output is not False, failing=prediction
-        )
+    url = stream_url(run)
+    client = run._bound()
+    return iter_events(client, url, use_file_output=use_file_output is not False, failing=run)
 
 
-async def async_stream_events(
-    prediction: Prediction, *, use_file_output: bool | None = True
+def async_stream_events(
+    run: Run, *, use_file_output: bool | None = True
 ) -> AsyncGenerator[ServerSentEvent, None]:
-    """The events of a prediction's stream, asynchronously (see ``stream_events``).
+    """The events of a run's stream, asynchronously (see ``stream_events``).
 
     Example::
 
         async for event in async_stream_events(prediction):
             print(str(event), end="")
     """
-    url = stream_url(prediction)
-    client = prediction._client
-    async with async_cancel_on_interrupt(prediction):
-        events = aiter_events(
-            client, url, use_file_output=use_file_output is not False, failing=prediction
-        )
-        async with aclosing(events):
-            async for event in events:
-                yield event
+    url = stream_url(run)
+    client = run._bound()
+    return aiter_events(client, url, use_file_output=use_file_output is not False, failing=run)

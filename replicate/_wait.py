@@ -44,8 +44,7 @@ from replicate._retry import backoff
 from replicate.exceptions import DeadlineExceededError, ReplicateError
 
 if TYPE_CHECKING:
-    from replicate.prediction import Prediction
-    from replicate.training import Training
+    from replicate._runs import Run
 
 __all__ = [
     "CANCEL_TIMEOUT",
@@ -285,7 +284,7 @@ class StreamProgress:
     def __init__(self) -> None:
         self._lines: list[str] = []
 
-    def apply(self, run: Prediction | Training, event: str, data: str) -> bool:
+    def apply(self, run: Run, event: str, data: str) -> bool:
         """Apply one event; True if the run changed."""
         changed = False
         if event == "logs":
@@ -300,48 +299,45 @@ class StreamProgress:
         return changed
 
 
-def _state(run: Prediction | Training) -> tuple[str, str | None, Any]:
+def _state(run: Run) -> tuple[str, str | None, Any]:
     return run.status, run.logs, run.output
 
 
-def _ended(run: Prediction | Training) -> bool:
+def _ended(run: Run) -> bool:
     return has_ended(run.status, run.completed_at)
 
 
-def _stream_url(run: Prediction | Training) -> str | None:
+def _stream_url(run: Run) -> str | None:
     url = (run.urls or {}).get("stream")
     return url if isinstance(url, str) and url else None
-
-
-def _sleep(seconds: float) -> None:
-    time.sleep(seconds)
-
-
-async def _async_sleep(seconds: float) -> None:
-    import anyio  # httpx's own async layer: works under asyncio and trio alike
-
-    await anyio.sleep(seconds)
 
 
 # -- the sync loop --------------------------------------------------------------------------
 
 
 @contextlib.contextmanager
-def cancel_on_interrupt(run: Prediction | Training, enabled: bool | None = None) -> Iterator[None]:
+def cancel_on_interrupt(run: Run | None, enabled: bool | None = None) -> Iterator[None]:
     """On KeyboardInterrupt inside, cancel ``run`` on the server, then re-raise.
 
-    ``enabled`` defaults to the run's client's ``cancel_on_interrupt``.
+    ``enabled`` defaults to the run's client's ``cancel_on_interrupt``; no run: no guard.
     """
     try:
         yield
     except KeyboardInterrupt:
-        if run._client.cancel_on_interrupt if enabled is None else enabled:
+        if run is not None and _cancels(run, enabled):
             run._cancel_quietly()
         raise
 
 
+def _cancels(run: Run, enabled: bool | None) -> bool:
+    if enabled is not None:
+        return enabled
+    client = run._client
+    return client is not None and client.cancel_on_interrupt
+
+
 def wait(
-    run: Prediction | Training,
+    run: Run,
     *,
     deadline: float | Deadline | None = None,
     on_progress: ProgressCallback | None = None,
@@ -350,63 +346,56 @@ def wait(
 
     Raises ``DeadlineExceededError`` when ``deadline`` passes (``run`` is left running).
     """
-    clock = deadline if isinstance(deadline, Deadline) else Deadline(deadline)
+    clock = _deadline(run, deadline)
     with cancel_on_interrupt(run):
         wait_until_ended(run, clock, on_progress)
 
 
-def wait_until_ended(
-    run: Prediction | Training, deadline: Deadline, on_progress: ProgressCallback | None
-) -> None:
+def _deadline(run: Run, deadline: float | Deadline | None) -> Deadline:
+    if isinstance(deadline, Deadline):
+        return deadline
+    return Deadline(deadline, clock=run._bound().clock.monotonic)
+
+
+def wait_until_ended(run: Run, deadline: Deadline, on_progress: ProgressCallback | None) -> None:
     """The loop of ``wait``, without its interrupt guard (``run`` puts its own around it)."""
     from replicate._stream import iter_events
 
-    seen = _state(run)
-    if on_progress is not None:
-        on_progress(run)
+    client = run._bound()
+    watch = _Watch(run, on_progress)
+    watch.notify()
     if not _ended(run) and (url := _stream_url(run)) is not None:
         progress = StreamProgress()
         try:
-            for event in iter_events(run._client, url, deadline=deadline):
-                if on_progress is not None and progress.apply(run, event.event, event.data):
-                    seen = _state(run)
-                    on_progress(run)
+            for event in iter_events(client, url, deadline=deadline):
+                if progress.apply(run, event.event, event.data):
+                    watch.changed()
         except (ReplicateError, httpx.HTTPError):
             pass  # the stream cannot be read: polling still can (a 5xx there is retried)
         # after `done` (or a failed stream): fetch once, at once
         _refresh(run, deadline)
-        if on_progress is not None and _state(run) != seen:
-            seen = _state(run)
-            on_progress(run)
+        watch.changed()
     # no stream, or the API lags behind its `done`: poll, starting fast
-    delays = poll_delays(run._client.poll_interval)
+    delays = poll_delays(client.poll_interval)
     while not _ended(run):
-        if deadline.expired():
-            raise DeadlineExceededError(run, deadline.seconds or 0.0)
-        _sleep(deadline.cap(next(delays)))
+        _check(run, deadline)
+        client.clock.sleep(deadline.cap(next(delays)))
         _refresh(run, deadline)
-        if on_progress is not None and _state(run) != seen:
-            seen = _state(run)
-            on_progress(run)
+        watch.changed()
 
 
-def _refresh(run: Prediction | Training, deadline: Deadline) -> None:
-    if deadline.expired():
-        raise DeadlineExceededError(run, deadline.seconds or 0.0)
+def _refresh(run: Run, deadline: Deadline) -> None:
+    _check(run, deadline)
     try:
-        run._refresh(deadline.timeout(run._client.timeout))
+        run._refresh(deadline.timeout(run._bound().timeout))
     except httpx.TimeoutException:
-        if deadline.expired():
-            raise DeadlineExceededError(run, deadline.seconds or 0.0) from None
+        _check(run, deadline)
         raise
-
-
-# -- the async loop -------------------------------------------------------------------------
 
 
 @contextlib.asynccontextmanager
 async def async_cancel_on_interrupt(
-    run: Prediction | Training, enabled: bool | None = None
+    run: Run | None, enabled: bool | None = None
 ) -> AsyncIterator[None]:
     """On cancellation inside, cancel ``run`` on the server (shielded), then re-raise."""
     import anyio
@@ -414,14 +403,14 @@ async def async_cancel_on_interrupt(
     try:
         yield
     except anyio.get_cancelled_exc_class():
-        if run._client.cancel_on_interrupt if enabled is None else enabled:
+        if run is not None and _cancels(run, enabled):
             with anyio.move_on_after(CANCEL_TIMEOUT, shield=True):
                 await run._async_cancel_quietly()
         raise
 
 
 async def async_wait(
-    run: Prediction | Training,
+    run: Run,
     *,
     deadline: float | Deadline | None = None,
     on_progress: ProgressCallback | None = None,
@@ -430,12 +419,12 @@ async def async_wait(
 
     ``on_progress`` may be a plain function or a coroutine function.
     """
-    clock = deadline if isinstance(deadline, Deadline) else Deadline(deadline)
+    clock = _deadline(run, deadline)
     async with async_cancel_on_interrupt(run):
         await async_wait_until_ended(run, clock, on_progress)
 
 
-async def notify(on_progress: ProgressCallback, run: Prediction | Training) -> None:
+async def notify(on_progress: ProgressCallback, run: Run) -> None:
     """Call a progress callback, awaiting it when it is a coroutine function."""
     result = on_progress(run)
     if inspect.isawaitable(result):
@@ -443,101 +432,145 @@ async def notify(on_progress: ProgressCallback, run: Prediction | Training) -> N
 
 
 async def async_wait_until_ended(
-    run: Prediction | Training, deadline: Deadline, on_progress: ProgressCallback | None
+    run: Run, deadline: Deadline, on_progress: ProgressCallback | None
 ) -> None:
     """The loop of ``async_wait``, without its cancellation guard."""
     from replicate._stream import aiter_events
 
-    seen = _state(run)
-    if on_progress is not None:
-        await notify(on_progress, run)
+    client = run._bound()
+    watch = _Watch(run, on_progress)
+    await watch.async_notify()
     if not _ended(run) and (url := _stream_url(run)) is not None:
         progress = StreamProgress()
         try:
             # aclosing: an early exit closes the stream now, in this task
-            async with aclosing(aiter_events(run._client, url, deadline=deadline)) as events:
+            async with aclosing(aiter_events(client, url, deadline=deadline)) as events:
                 async for event in events:
-                    if on_progress is not None and progress.apply(run, event.event, event.data):
-                        seen = _state(run)
-                        await notify(on_progress, run)
+                    if progress.apply(run, event.event, event.data):
+                        await watch.async_changed()
         except (ReplicateError, httpx.HTTPError):
             pass
         await _async_refresh(run, deadline)
-        if on_progress is not None and _state(run) != seen:
-            seen = _state(run)
-            await notify(on_progress, run)
-    delays = poll_delays(run._client.poll_interval)
+        await watch.async_changed()
+    delays = poll_delays(client.poll_interval)
     while not _ended(run):
-        if deadline.expired():
-            raise DeadlineExceededError(run, deadline.seconds or 0.0)
-        await _async_sleep(deadline.cap(next(delays)))
+        _check(run, deadline)
+        await client.clock.async_sleep(deadline.cap(next(delays)))
         await _async_refresh(run, deadline)
-        if on_progress is not None and _state(run) != seen:
-            seen = _state(run)
-            await notify(on_progress, run)
+        await watch.async_changed()
 
 
-async def _async_refresh(run: Prediction | Training, deadline: Deadline) -> None:
-    if deadline.expired():
-        raise DeadlineExceededError(run, deadline.seconds or 0.0)
+async def _async_refresh(run: Run, deadline: Deadline) -> None:
+    _check(run, deadline)
     try:
-        await run._async_refresh(deadline.timeout(run._client.timeout))
+        await run._async_refresh(deadline.timeout(run._bound().timeout))
     except httpx.TimeoutException:
-        if deadline.expired():
-            raise DeadlineExceededError(run, deadline.seconds or 0.0) from None
+        _check(run, deadline)
         raise
+
+
+def _check(run: Run, deadline: Deadline) -> None:
+    """Raise ``DeadlineExceededError`` once the deadline has passed (not chained to the
+    timeout that may have revealed it)."""
+    if deadline.expired():
+        raise DeadlineExceededError(run, deadline.seconds or 0.0) from None
+
+
+class _Watch:
+    """Calls ``on_progress`` with the run when its status, logs or output changed."""
+
+    __slots__ = ("_on_progress", "_run", "_seen")
+
+    def __init__(self, run: Run, on_progress: ProgressCallback | None) -> None:
+        self._run = run
+        self._on_progress = on_progress
+        self._seen = _state(run)
+
+    def _due(self) -> bool:
+        if self._on_progress is None:
+            return False
+        state = _state(self._run)
+        if state == self._seen:
+            return False
+        self._seen = state
+        return True
+
+    def notify(self) -> None:
+        if self._on_progress is not None:
+            self._on_progress(self._run)
+
+    def changed(self) -> None:
+        if self._due():
+            self.notify()
+
+    async def async_notify(self) -> None:
+        if self._on_progress is not None:
+            await notify(self._on_progress, self._run)
+
+    async def async_changed(self) -> None:
+        if self._due():
+            await self.async_notify()
 
 
 # -- list outputs as they grow (polling) --------------------------------------------------------
 
 
-def iter_output(
-    run: Prediction, *, deadline: Deadline | None = None, start: int = 0
-) -> Iterator[Any]:
+def iter_output(run: Run, *, deadline: Deadline | None = None, start: int = 0) -> Iterator[Any]:
     """Yield the items of ``run``'s list output as they appear, polling on ``poll_delays``.
 
     ``start`` items are skipped (already given by a stream). Raises ``ModelError`` if the
     run fails, ``DeadlineExceededError`` when ``deadline`` passes.
     """
-    from replicate.exceptions import ModelError
-
+    client = run._bound()
     clock = deadline or Deadline(None)
-    seen = start
-    delays = poll_delays(run._client.poll_interval)
+    items = _NewItems(start)
+    delays = poll_delays(client.poll_interval)
     while True:
-        output = run.output if isinstance(run.output, list) else []
-        yield from output[seen:]
-        seen = max(seen, len(output))
+        yield from items.of(run)
         if _ended(run):
             break
-        if clock.expired():
-            raise DeadlineExceededError(run, clock.seconds or 0.0)
-        _sleep(clock.cap(next(delays)))
+        _check(run, clock)
+        client.clock.sleep(clock.cap(next(delays)))
         _refresh(run, clock)
-    if run.status == "failed":
-        raise ModelError(run)
+    _raise_if_failed(run)
 
 
 async def aiter_output(
-    run: Prediction, *, deadline: Deadline | None = None, start: int = 0
+    run: Run, *, deadline: Deadline | None = None, start: int = 0
 ) -> AsyncIterator[Any]:
     """Yield the items of ``run``'s list output as they appear, asynchronously."""
-
-    from replicate.exceptions import ModelError
-
+    client = run._bound()
     clock = deadline or Deadline(None)
-    seen = start
-    delays = poll_delays(run._client.poll_interval)
+    items = _NewItems(start)
+    delays = poll_delays(client.poll_interval)
     while True:
-        output = run.output if isinstance(run.output, list) else []
-        for item in output[seen:]:
+        for item in items.of(run):
             yield item
-        seen = max(seen, len(output))
         if _ended(run):
             break
-        if clock.expired():
-            raise DeadlineExceededError(run, clock.seconds or 0.0)
-        await _async_sleep(clock.cap(next(delays)))
+        _check(run, clock)
+        await client.clock.async_sleep(clock.cap(next(delays)))
         await _async_refresh(run, clock)
+    _raise_if_failed(run)
+
+
+class _NewItems:
+    """The items of a growing list output not given yet."""
+
+    __slots__ = ("_given",)
+
+    def __init__(self, start: int) -> None:
+        self._given = start
+
+    def of(self, run: Run) -> list[Any]:
+        output = run.output if isinstance(run.output, list) else []
+        new = output[self._given :]
+        self._given = max(self._given, len(output))
+        return new
+
+
+def _raise_if_failed(run: Run) -> None:
+    from replicate.exceptions import ModelError
+
     if run.status == "failed":
-        raise ModelError(run)
+        raise ModelError(run)  # type: ignore[arg-type]

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
-
+from replicate._generated import account_get
 from replicate.resource import Namespace, Resource
 
 __all__ = ["Account", "Accounts"]
 
 
-@dataclass(kw_only=True)
 class Account(Resource):
     """A user or organization account on Replicate.
+
+    Its fields are those of the API's account (``replicate_api.models.Account``).
 
     Example::
 
@@ -20,32 +19,22 @@ class Account(Resource):
         print(account.type, account.username)
     """
 
-    type: str | None = None
+    _generated = ("Account",)
+
+    type: str | None
     """``user`` or ``organization``."""
 
-    username: str | None = None
+    username: str | None
     """The account's username."""
 
-    name: str | None = None
+    name: str | None
     """The account's display name."""
 
-    github_url: str | None = None
+    github_url: str | None
     """The account's GitHub URL."""
 
-    avatar_url: str | None = None
+    avatar_url: str | None
     """The account's avatar."""
-
-
-def account_from_json(data: dict[str, Any]) -> Account:
-    """An Account from the API's JSON (kept in step with the generated model by a test)."""
-    get = data.get
-    return Account(
-        type=get("type"),
-        username=get("username"),
-        name=get("name"),
-        github_url=get("github_url"),
-        avatar_url=get("avatar_url"),
-    )
 
 
 class Accounts(Namespace):
@@ -63,9 +52,7 @@ class Accounts(Namespace):
 
             account = client.accounts.current()
         """
-        from replicate_api.api.account import get
-
-        return account_from_json(self._client._request(get._get_kwargs()).json())
+        return self._one(Account, account_get)
 
     async def async_current(self) -> Account:
         """The account the API token belongs to, asynchronously.
@@ -74,6 +61,4 @@ class Accounts(Namespace):
 
             account = await client.accounts.async_current()
         """
-        from replicate_api.api.account import get
-
-        return account_from_json((await self._client._async_request(get._get_kwargs())).json())
+        return await self._async_one(Account, account_get)

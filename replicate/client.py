@@ -12,17 +12,17 @@ import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 import httpx
 
 from replicate import __version__
+from replicate._clock import Clock
 from replicate._retry import (
     DEFAULT_MAX_RETRIES,
-    MAX_RETRIES_EXTENSION,
-    AsyncRetryTransport,
-    RetryTransport,
+    async_send_with_retries,
     may_have_reached_server_hint,
+    send_with_retries,
 )
 from replicate.exceptions import ReplicateError
 
@@ -46,6 +46,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "Client"]
 
+T = TypeVar("T")
+
 DEFAULT_BASE_URL = "https://api.replicate.com/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, read=30.0, write=30.0, connect=5.0, pool=10.0)
 DEFAULT_POLL_INTERVAL = 0.5
@@ -53,7 +55,7 @@ MAX_CONNECTIONS = 1000
 """The connection pool's ceiling (see ``default_limits``)."""
 
 # keyword arguments of httpx.Client that configure the transport, which this client builds
-# itself so that it can wrap it with the retry policy
+# itself (with its connection limits)
 _TRANSPORT_OPTIONS = ("verify", "cert", "trust_env", "http1", "http2", "limits", "proxy")
 
 
@@ -63,11 +65,14 @@ class Client:
     The token comes from ``api_token`` or ``REPLICATE_API_TOKEN``, and the base URL from
     ``base_url`` or ``REPLICATE_BASE_URL`` (with or without ``/v1``); both are read when the
     first request is made. Other keyword arguments go to ``httpx.Client`` and
-    ``httpx.AsyncClient`` (``transport=``, ``headers=``, ``verify=``, ...). The client keeps one
-    connection pool, which ``client.api`` (the generated ``replicate_api`` client) shares; it
-    holds up to 1000 connections (see ``default_limits``), as every ``run`` may hold one for a
-    whole ``Prefer: wait`` window. ``poll_interval`` is the slowest polling period while
-    waiting, and ``cancel_on_interrupt=False`` leaves predictions running on Ctrl-C.
+    ``httpx.AsyncClient`` (``transport=``, ``headers=``, ``verify=``, ...), or pass ready-made
+    ones as ``http_client=`` and ``async_http_client=``: every request then goes through them
+    (``client.api`` too), with this client's auth, timeout and retries, and ``close()`` leaves
+    them open. The client keeps one connection pool; its own holds up to 1000 connections (see
+    ``default_limits``), as every ``run`` may hold one for a whole ``Prefer: wait`` window.
+    ``poll_interval`` is the slowest polling period while waiting,
+    ``cancel_on_interrupt=False`` leaves predictions running on Ctrl-C, and ``clock`` decides
+    how the client waits (tests pass one that does not sleep).
 
     Example::
 
@@ -86,16 +91,29 @@ class Client:
         max_retries: int = DEFAULT_MAX_RETRIES,
         poll_interval: float | None = None,
         cancel_on_interrupt: bool = True,
+        http_client: httpx.Client | None = None,
+        async_http_client: httpx.AsyncClient | None = None,
+        clock: Clock | None = None,
         **kwargs: Any,
     ) -> None:
         if max_retries < 0:
             raise ValueError("max_retries must be 0 or more")
-        self._pool = _Pool(
+        if http_client is not None and not isinstance(http_client, httpx.Client):
+            raise TypeError("http_client must be an httpx.Client (async_http_client: AsyncClient)")
+        if async_http_client is not None and not isinstance(async_http_client, httpx.AsyncClient):
+            raise TypeError("async_http_client must be an httpx.AsyncClient")
+        if timeout is None:
+            given = http_client or async_http_client
+            timeout = given.timeout if given is not None else DEFAULT_TIMEOUT
+        self._connections = _Connections(
             api_token=api_token,
             base_url=base_url,
-            timeout=DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout),
+            timeout=httpx.Timeout(timeout),
             max_retries=max_retries,
             httpx_options=kwargs,
+            http_client=http_client,
+            async_http_client=async_http_client,
+            clock=clock or Clock(),
         )
         self._timeout: httpx.Timeout | None = None  # per-copy override (with_options)
         self._max_retries: int | None = None
@@ -112,7 +130,7 @@ class Client:
 
             Client(base_url="http://localhost:8000").base_url  # 'http://localhost:8000/v1'
         """
-        return self._pool.base_url()
+        return self._connections.base_url()
 
     @property
     def poll_interval(self) -> float:
@@ -153,7 +171,7 @@ class Client:
 
             Client(timeout=10).timeout  # Timeout(timeout=10.0)
         """
-        return self._timeout or self._pool.timeout
+        return self._timeout or self._connections.timeout
 
     @property
     def max_retries(self) -> int:
@@ -163,33 +181,49 @@ class Client:
 
             Client(max_retries=0).max_retries  # 0: retries off
         """
-        return self._pool.max_retries if self._max_retries is None else self._max_retries
+        return self._connections.max_retries if self._max_retries is None else self._max_retries
+
+    @property
+    def clock(self) -> Clock:
+        """How this client tells time and waits (retries, polling, stream reconnects).
+
+        Example::
+
+            client.clock.monotonic()
+        """
+        return self._connections.clock
 
     def with_options(
         self, *, timeout: httpx.Timeout | float | None = None, max_retries: int | None = None
     ) -> Client:
         """A copy of this client with another timeout or retry limit, sharing its connections.
 
-        Use it for per-call settings.
+        Use it for per-call settings; ``copy.api`` carries them too.
 
         Example::
 
             prediction = client.with_options(timeout=120, max_retries=0).predictions.get(id)
         """
+        if max_retries is not None and max_retries < 0:
+            raise ValueError("max_retries must be 0 or more")
         copy = object.__new__(Client)
-        copy._pool = self._pool
+        copy._connections = self._connections
         copy._timeout = self._timeout if timeout is None else httpx.Timeout(timeout)
         copy._max_retries = self._max_retries if max_retries is None else max_retries
         copy._poll_interval = self._poll_interval
         copy._cancel_on_interrupt = self._cancel_on_interrupt
         return copy
 
-    @property
+    @functools.cached_property
     def api(self) -> APIClient:
         """The generated ``replicate_api`` client behind this one, for raw access.
 
-        It shares this client's connection pool, auth, base URL, timeout and retries; the
-        ``*_detailed`` functions give the status, headers and body.
+        It sends through this client: its connection pool, auth, base URL, timeout and
+        retries (a ``with_options`` copy's ``api`` has the copy's). Its ``with_timeout``,
+        ``with_headers`` and ``with_cookies`` give a copy whose changes apply only to calls
+        made through that copy. An error status raises this package's ``ReplicateError``
+        (a ``replicate_api.errors.UnexpectedStatus`` too); the ``*_detailed`` functions give
+        the status, headers and body.
 
         Example::
 
@@ -198,7 +232,9 @@ class Client:
             response = get.sync_detailed("ufawqhfynnddngldkgtslldrkq", client=client.api)
             print(response.status_code, response.headers["content-type"])
         """
-        return self._pool.api()
+        from replicate._api import APIClient
+
+        return APIClient(base_url=self.base_url, token="", timeout=self.timeout, facade=self)
 
     # -- namespaces -------------------------------------------------------------------------
     # Made once per client (copies from with_options make their own): they are on the path of
@@ -373,7 +409,7 @@ class Client:
         **params: Unpack[PredictionParams],
     ) -> AsyncIterator[ServerSentEvent]:
         """Run a model and yield its server-sent events, asynchronously (await it first, as
-        in replicate 1.x).
+        in replicate 1.x: awaiting creates the prediction).
 
         Example::
 
@@ -383,7 +419,7 @@ class Client:
         """
         from replicate._run import async_stream
 
-        return async_stream(self, ref, input, use_file_output=use_file_output, **params)
+        return await async_stream(self, ref, input, use_file_output=use_file_output, **params)
 
     def search(self, query: str, *, limit: int = 20) -> SearchResults:
         """Search models, collections and documentation pages.
@@ -421,7 +457,7 @@ class Client:
             finally:
                 client.close()
         """
-        self._pool.close()
+        self._connections.close()
 
     async def aclose(self) -> None:
         """Close the connection pools, sync and async.
@@ -430,7 +466,7 @@ class Client:
 
             await client.aclose()
         """
-        await self._pool.aclose()
+        await self._connections.aclose()
 
     def __enter__(self) -> Client:
         return self
@@ -458,72 +494,121 @@ class Client:
         # never the token, not even a part of it
         return f"<replicate.Client base_url={self.base_url!r}>"
 
-    # -- sending: every facade request goes through these two methods ------------------------
+    # -- sending: every request of this package goes through here -----------------------------
 
-    def _request(
-        self, request: dict[str, Any] | str, path: str | None = None, /, **options: Any
+    def _call(self, request: dict[str, Any], parse: Callable[[httpx.Response], T]) -> T:
+        """Send a generated ``build_request(...)`` and decode the answer with its
+        ``parse_response``; an error status raises ``ReplicateError``."""
+        return parse(self._send(request))
+
+    async def _async_call(self, request: dict[str, Any], parse: Callable[[httpx.Response], T]) -> T:
+        return parse(await self._async_send(request))
+
+    def _send(
+        self, request: dict[str, Any], *, stream: bool = False, credentials: bool = True
     ) -> httpx.Response:
-        """Send ``request`` (what a generated ``_get_kwargs`` returns); raise on an error status.
+        """Send ``request`` (httpx ``request()`` arguments; the URL may be relative to the
+        base URL) with retries; an error status raises ``ReplicateError``.
 
-        replicate 1.x's form, ``_request("GET", "/v1/...", **httpx_kwargs)`` with the path from
-        the API's origin, is accepted too, for code written against 1.x's internals.
+        With ``stream=True`` the body is left unread: close the response (``_open`` does).
+        ``credentials=False`` (downloads from file hosts): no ``Authorization`` header leaves
+        for another origin than the API's, not even one set in the client's default headers.
         """
-        if isinstance(request, str):
-            request, options = self._request_1x(request, path or "/", options)
-        response = self._pool.sync_http().request(**request, **self._options(options))
+        connections = self._connections
+        http = connections.sync_http()
+        built, follow = self._build(http, request, credentials)
+        response = send_with_retries(
+            functools.partial(
+                http.send, stream=stream, auth=connections.auth, follow_redirects=follow
+            ),
+            built,
+            max_retries=self.max_retries,
+            sleep=connections.clock.sleep,
+        )
         if response.status_code >= 400:
+            if stream:
+                response.read()
+                response.close()
             raise _error(response)
         return response
 
-    async def _async_request(
-        self, request: dict[str, Any] | str, path: str | None = None, /, **options: Any
+    async def _async_send(
+        self, request: dict[str, Any], *, stream: bool = False, credentials: bool = True
     ) -> httpx.Response:
-        """``_request``, asynchronously."""
-        if isinstance(request, str):
-            request, options = self._request_1x(request, path or "/", options)
-        http = self._pool.async_http()
-        response = await http.request(**request, **self._options(options))
+        connections = self._connections
+        http = connections.async_http()
+        built, follow = self._build(http, request, credentials)
+        response = await async_send_with_retries(
+            functools.partial(
+                http.send, stream=stream, auth=connections.auth, follow_redirects=follow
+            ),
+            built,
+            max_retries=self.max_retries,
+            sleep=connections.clock.async_sleep,
+        )
         if response.status_code >= 400:
+            if stream:
+                await response.aread()
+                await response.aclose()
             raise _error(response)
         return response
-
-    def _request_1x(
-        self, method: str, path: str, options: dict[str, Any]
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """1.x's ``(method, path, **kwargs)``: the path is absolute from the API's origin."""
-        origin = self.base_url.removesuffix("/v1")
-        request = {"method": method, "url": origin + path}
-        for key in ("json", "params", "headers", "content", "data", "files"):
-            if key in options:
-                request[key] = options.pop(key)
-        return request, options
 
     @contextlib.contextmanager
-    def _stream(self, method: str, url: str, **options: Any) -> Iterator[httpx.Response]:
-        http = self._pool.sync_http()
-        with http.stream(method, url, **self._options(options)) as response:
-            if response.status_code >= 400:
-                response.read()
-                raise _error(response)
+    def _open(
+        self, request: dict[str, Any], *, credentials: bool = True
+    ) -> Iterator[httpx.Response]:
+        """A streamed response, closed on leaving (event streams, file downloads)."""
+        response = self._send(request, stream=True, credentials=credentials)
+        try:
             yield response
+        finally:
+            response.close()
 
     @contextlib.asynccontextmanager
-    async def _async_stream(
-        self, method: str, url: str, **options: Any
+    async def _async_open(
+        self, request: dict[str, Any], *, credentials: bool = True
     ) -> AsyncIterator[httpx.Response]:
-        http = self._pool.async_http()
-        async with http.stream(method, url, **self._options(options)) as response:
-            if response.status_code >= 400:
-                await response.aread()
-                raise _error(response)
+        response = await self._async_send(request, stream=True, credentials=credentials)
+        try:
             yield response
+        finally:
+            await response.aclose()
 
-    def _options(self, options: dict[str, Any]) -> dict[str, Any]:
-        if self._timeout is not None and "timeout" not in options:
-            options["timeout"] = self._timeout
-        if self._max_retries is not None:
-            options["extensions"] = {MAX_RETRIES_EXTENSION: self._max_retries}
-        return options
+    def _build(
+        self, http: httpx.Client | httpx.AsyncClient, request: dict[str, Any], credentials: bool
+    ) -> tuple[httpx.Request, Any]:
+        """The httpx request for ``request``, and whether to follow redirects.
+
+        ``request`` holds httpx ``request()`` arguments (a generated ``build_request(...)``,
+        perhaps with ``timeout``, ``follow_redirects`` or ``extensions``).
+        """
+        options = dict(request)
+        follow = options.pop("follow_redirects", httpx.USE_CLIENT_DEFAULT)
+        url = options.pop("url")
+        if isinstance(url, str) and url.startswith("/"):
+            url = self._connections.base_url() + url
+        if "timeout" not in options:
+            options["timeout"] = self.timeout
+        headers = self._connections.given_headers
+        if headers:
+            options["headers"] = {**headers, **(options.get("headers") or {})}
+        built = http.build_request(options.pop("method"), url, **options)
+        if not credentials and not self._connections.is_api_origin(built.url):
+            built.headers.pop("authorization", None)
+        return built, follow
+
+    def _request(self, method: str, path: str, /, **options: Any) -> httpx.Response:
+        """replicate 1.x's ``_request("GET", "/v1/...", **httpx_kwargs)``, for code written
+        against 1.x's internals: the path is absolute from the API's origin."""
+        return self._send(self._request_1x(method, path, options))
+
+    async def _async_request(self, method: str, path: str, /, **options: Any) -> httpx.Response:
+        """``_request``, asynchronously."""
+        return await self._async_send(self._request_1x(method, path, options))
+
+    def _request_1x(self, method: str, path: str, options: dict[str, Any]) -> dict[str, Any]:
+        origin = self.base_url.removesuffix("/v1")
+        return {**options, "method": method, "url": origin + path}
 
 
 def _error(response: httpx.Response) -> ReplicateError:
@@ -631,13 +716,14 @@ class _TokenAuth(httpx.Auth):
     still works); output files on delivery hosts never receive it.
     """
 
-    def __init__(self, pool: _Pool) -> None:
-        self._pool = pool
+    def __init__(self, connections: _Connections) -> None:
+        self._connections = connections
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         # the origin check first: it is the cheaper one, and settles delivery hosts at once
-        if self._pool.is_api_origin(request.url) and "authorization" not in request.headers:
-            token = self._pool.token()
+        connections = self._connections
+        if connections.is_api_origin(request.url) and "authorization" not in request.headers:
+            token = connections.token()
             if token:
                 request.headers["Authorization"] = f"Bearer {token}"
         yield request
@@ -646,8 +732,8 @@ class _TokenAuth(httpx.Auth):
         return "<replicate bearer token auth>"
 
 
-class _Pool:
-    """What the copies made by ``Client.with_options`` share: settings and connections."""
+class _Connections:
+    """What the copies made by ``Client.with_options`` share: settings, clock, connections."""
 
     def __init__(
         self,
@@ -657,19 +743,27 @@ class _Pool:
         timeout: httpx.Timeout,
         max_retries: int,
         httpx_options: dict[str, Any],
+        http_client: httpx.Client | None,
+        async_http_client: httpx.AsyncClient | None,
+        clock: Clock,
     ) -> None:
         self._api_token = api_token
         self._base_url = base_url
         self.timeout = timeout
         self.max_retries = max_retries
+        self.clock = clock
+        self.auth = _TokenAuth(self)
         self._httpx_options = httpx_options
         self._lock = threading.Lock()
         self._resolved_base_url: str | None = None
         self._origin: tuple[str, bytes, int | None] | None = None
-        self._sync: httpx.Client | None = None
-        self._async: httpx.AsyncClient | None = None
+        # given clients are used as they are, and never closed here
+        self._given_sync = http_client
+        self._given_async = async_http_client
+        self.given_headers = _given_headers(http_client or async_http_client)
+        self._sync: httpx.Client | None = http_client
+        self._async: httpx.AsyncClient | None = async_http_client
         self._async_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
-        self._api: APIClient | None = None
         # version id -> how its output is typed (see replicate._run): versions never change
         self.output_kinds: dict[str, Any] = {}
 
@@ -677,12 +771,13 @@ class _Pool:
         return self._api_token or api_token_from_environment() or None
 
     def base_url(self) -> str:
-        if self._resolved_base_url is None:
+        url = self._resolved_base_url
+        if url is None:
             url = self._base_url or os.environ.get("REPLICATE_BASE_URL") or DEFAULT_BASE_URL
-            self._resolved_base_url = normalize_base_url(url)
-            parsed = httpx.URL(self._resolved_base_url)
+            url = self._resolved_base_url = normalize_base_url(url)
+            parsed = httpx.URL(url)
             self._origin = (parsed.scheme, parsed.raw_host, parsed.port)
-        return self._resolved_base_url
+        return url
 
     def is_api_origin(self, url: httpx.URL) -> bool:
         if self._origin is None:
@@ -701,15 +796,15 @@ class _Pool:
         if sync:
             if not isinstance(transport, httpx.BaseTransport):
                 transport = httpx.HTTPTransport(**transport_options)
-            options["transport"] = RetryTransport(transport, max_retries=self.max_retries)
+            options["transport"] = transport
         else:
             chosen = async_transport or transport
             if not isinstance(chosen, httpx.AsyncBaseTransport):
                 chosen = httpx.AsyncHTTPTransport(**transport_options)
-            options["transport"] = AsyncRetryTransport(chosen, max_retries=self.max_retries)
+            options["transport"] = chosen
         headers = httpx.Headers(options.pop("headers", None))
         headers.setdefault("User-Agent", _user_agent())
-        options.setdefault("auth", _TokenAuth(self))
+        options.setdefault("auth", self.auth)
         return {**options, "base_url": self.base_url(), "headers": headers, "timeout": self.timeout}
 
     def sync_http(self) -> httpx.Client:
@@ -725,8 +820,11 @@ class _Pool:
         """The async pool for the running event loop.
 
         An ``httpx.AsyncClient``'s connections belong to the loop that opened them: when the
-        loop changes (a second ``asyncio.run()``), the old pool is dropped and a new one made.
+        loop changes (a second ``asyncio.run()``), the old pool is dropped and a new one made
+        (a given ``async_http_client`` is used as it is).
         """
+        if self._given_async is not None:
+            return self._given_async
         import asyncio  # here, not at the top: sync programs need not load it
 
         try:
@@ -740,29 +838,23 @@ class _Pool:
                 self._async_loop = weakref.ref(loop) if loop is not None else None
             return self._async
 
-    def api(self) -> APIClient:
-        if self._api is None:
-            from replicate._api import APIClient
-
-            with self._lock:
-                if self._api is None:
-                    self._api = APIClient(
-                        base_url=self.base_url(),
-                        token=self.token() or "",
-                        timeout=self.timeout,
-                        pool=self,
-                    )
-        return self._api
-
     def close(self) -> None:
         with self._lock:
-            client, self._sync = self._sync, None
-        if client is not None:
+            client, self._sync = self._sync, self._given_sync
+        if client is not None and client is not self._given_sync:
             client.close()
 
     async def aclose(self) -> None:
         self.close()
         with self._lock:
-            client, self._async = self._async, None
-        if client is not None:
+            client, self._async = self._async, self._given_async
+        if client is not None and client is not self._given_async:
             await client.aclose()
+
+
+def _given_headers(client: httpx.Client | httpx.AsyncClient | None) -> dict[str, str]:
+    """Headers to add to a given httpx client's requests: this client's User-Agent, unless
+    the given one names its own."""
+    if client is None or not client.headers.get("user-agent", "").startswith("python-httpx/"):
+        return {}
+    return {"User-Agent": _user_agent()}

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, overload
 
-from replicate.model import Model, model_from_json
-from replicate.pagination import Cursor, Page, cursor_request, page_from_json
-from replicate.resource import Namespace, Resource
+from replicate._generated import collections_get, collections_list
+from replicate.model import Model
+from replicate.resource import Listing, Resource, defaults
 
 if TYPE_CHECKING:
-    from replicate.client import Client
+    pass
 
 __all__ = ["Collection", "Collections"]
 
 
-@dataclass(kw_only=True)
 class Collection(Resource):
     """A collection of models; iterating over it gives its models.
+
+    Its fields are those of the API's collection (``replicate_api.models.Collection``, or
+    ``CollectionSummary`` in a list, which has no ``models``).
 
     Example::
 
@@ -27,22 +28,23 @@ class Collection(Resource):
         print(collection.name, [model.id for model in collection])
     """
 
+    _generated = ("Collection", "CollectionSummary")
+    _defaults = defaults(slug=str)
+
     slug: str
     """The slug that identifies the collection."""
 
-    name: str | None = None
+    name: str | None
     """The name of the collection."""
 
-    description: str | None = None
+    description: str | None
     """A description of the collection."""
 
-    full_description: str | None = None
+    full_description: str | None
     """The long description, in markdown (only from ``collections.get``)."""
 
-    models: list[Model] | None = None
+    models: list[Model] | None
     """The models in the collection (only from ``collections.get``)."""
-
-    _client: Client | None = field(default=None, repr=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -68,20 +70,7 @@ class Collection(Resource):
         return len(self.models or [])
 
 
-def collection_from_json(client: Client, data: dict[str, Any]) -> Collection:
-    """A Collection from the API's JSON (kept in step with the generated model by a test)."""
-    models = data.get("models")
-    return Collection(
-        slug=data.get("slug") or "",
-        name=data.get("name"),
-        description=data.get("description"),
-        full_description=data.get("full_description"),
-        models=None if models is None else [model_from_json(client, item) for item in models],
-        _client=client,
-    )
-
-
-class Collections(Namespace):
+class Collections(Listing[Collection]):
     """Operations on collections: ``list``, ``get``, and ``async_*``.
 
     Example::
@@ -90,29 +79,8 @@ class Collections(Namespace):
             print(collection.slug)
     """
 
-    def list(self, cursor: Cursor = ...) -> Page[Collection]:
-        """One page of collections.
-
-        Example::
-
-            page = replicate.collections.list()
-        """
-        from replicate_api.api.collections import list_
-
-        response = self._client._request(cursor_request(cursor, list_._get_kwargs))
-        return page_from_json(response.json(), self._decode)
-
-    async def async_list(self, cursor: Cursor = ...) -> Page[Collection]:
-        """One page of collections, asynchronously.
-
-        Example::
-
-            page = await replicate.collections.async_list()
-        """
-        from replicate_api.api.collections import list_
-
-        response = await self._client._async_request(cursor_request(cursor, list_._get_kwargs))
-        return page_from_json(response.json(), self._decode)
+    _resource = Collection
+    _list = collections_list
 
     def get(self, slug: str) -> Collection:
         """A collection with its models, by slug.
@@ -121,9 +89,7 @@ class Collections(Namespace):
 
             collection = replicate.collections.get("text-to-image")
         """
-        from replicate_api.api.collections import get
-
-        return self._decode(self._client._request(get._get_kwargs(slug)).json())
+        return self._one(Collection, collections_get, slug)
 
     async def async_get(self, slug: str) -> Collection:
         """A collection with its models, by slug, asynchronously.
@@ -132,9 +98,4 @@ class Collections(Namespace):
 
             collection = await replicate.collections.async_get("text-to-image")
         """
-        from replicate_api.api.collections import get
-
-        return self._decode((await self._client._async_request(get._get_kwargs(slug))).json())
-
-    def _decode(self, data: dict[str, Any]) -> Collection:
-        return collection_from_json(self._client, data)
+        return await self._async_one(Collection, collections_get, slug)

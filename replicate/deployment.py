@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import warnings
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
-from replicate.account import Account, account_from_json
-from replicate.pagination import Cursor, Page, cursor_request, page_from_json
-from replicate.prediction import (
-    CreatePredictionParams,
-    Prediction,
-    _Target,
-    async_create_on,
-    create_on,
+from replicate._generated import (
+    deployments_create,
+    deployments_delete,
+    deployments_get,
+    deployments_list,
+    deployments_update,
 )
-from replicate.resource import Namespace, Resource
+from replicate.account import Account
+from replicate.identifier import Reference
+from replicate.prediction import CreateOptions, CreatePredictionParams, Prediction
+from replicate.resource import Listing, Namespace, OwnedResource, Resource
 
 if TYPE_CHECKING:
     from replicate.client import Client
@@ -23,9 +22,11 @@ if TYPE_CHECKING:
 __all__ = ["Deployment", "DeploymentPredictions", "Deployments", "DeploymentsPredictions"]
 
 
-@dataclass(kw_only=True)
-class Deployment(Resource):
+class Deployment(OwnedResource):
     """A deployment of a model hosted on Replicate.
+
+    Its fields are those of the API's deployment (``replicate_api.models.Deployment``), under
+    the API's names; ``current_release`` is a ``Deployment.Release``.
 
     Example::
 
@@ -34,67 +35,47 @@ class Deployment(Resource):
         prediction = deployment.predictions.create(input={"text": "Alice"})
     """
 
-    @dataclass(kw_only=True)
     class Release(Resource):
         """A release of a deployment; its number grows by one on every update."""
 
-        @dataclass(kw_only=True)
         class Configuration(Resource):
             """The hardware and scaling of a release."""
 
-            hardware: str | None = None
+            _generated = ("DeploymentReleaseConfiguration",)
+
+            hardware: str | None
             """The SKU of the hardware the model runs on."""
 
-            min_instances: int | None = None
+            min_instances: int | None
             """The minimum number of instances."""
 
-            max_instances: int | None = None
+            max_instances: int | None
             """The maximum number of instances."""
 
-        number: int | None = None
+        _generated = ("DeploymentRelease",)
+
+        number: int | None
         """The release number."""
 
-        model: str | None = None
+        model: str | None
         """The model, as ``owner/name``."""
 
-        version: str | None = None
+        version: str | None
         """The ID of the model version."""
 
-        created_at: str | None = None
+        created_at: str | None
         """When the release was made."""
 
-        created_by: Account | None = None
+        created_by: Account | None
         """The account that made the release."""
 
-        configuration: Deployment.Release.Configuration | None = None
+        configuration: Deployment.Release.Configuration | None
         """The release's hardware and scaling."""
 
-    owner: str
-    """The user or organization that owns the deployment."""
+    _generated = ("Deployment",)
 
-    name: str
-    """The name of the deployment."""
-
-    current_release: Deployment.Release | None = None
+    current_release: Deployment.Release | None
     """The current release."""
-
-    _client: Client = field(repr=False, compare=False)
-
-    @property
-    def id(self) -> str:
-        """The qualified name, ``owner/name``.
-
-        Example::
-
-            replicate.deployments.get("acme/hello-world-prod").id  # 'acme/hello-world-prod'
-        """
-        return f"{self.owner}/{self.name}"
-
-    @property
-    def username(self) -> str:
-        """Deprecated: use ``owner``."""
-        warnings.warn("Use `deployment.owner` instead.", DeprecationWarning, stacklevel=2)
-        return self.owner
 
     @property
     def predictions(self) -> DeploymentPredictions:
@@ -104,39 +85,7 @@ class Deployment(Resource):
 
             deployment.predictions.create(input={"text": "Alice"})
         """
-        return DeploymentPredictions(self._client, self)
-
-
-def deployment_from_json(client: Client, data: dict[str, Any]) -> Deployment:
-    """A Deployment from the API's JSON (kept in step with the generated model by a test)."""
-    release = data.get("current_release")
-    return Deployment(
-        owner=data.get("owner") or "",
-        name=data.get("name") or "",
-        current_release=_release(release) if release else None,
-        _client=client,
-    )
-
-
-def _release(data: dict[str, Any]) -> Deployment.Release:
-    creator = data.get("created_by")
-    configuration = data.get("configuration")
-    return Deployment.Release(
-        number=data.get("number"),
-        model=data.get("model"),
-        version=data.get("version"),
-        created_at=data.get("created_at"),
-        created_by=account_from_json(creator) if creator else None,
-        configuration=(
-            Deployment.Release.Configuration(
-                hardware=configuration.get("hardware"),
-                min_instances=configuration.get("min_instances"),
-                max_instances=configuration.get("max_instances"),
-            )
-            if configuration
-            else None
-        ),
-    )
+        return DeploymentPredictions(self._bound(), self)
 
 
 class CreateDeploymentParams(TypedDict):
@@ -159,7 +108,7 @@ class UpdateDeploymentParams(TypedDict, total=False):
     max_instances: int
 
 
-class Deployments(Namespace):
+class Deployments(Listing[Deployment]):
     """Operations on deployments: ``list``, ``get``, ``create``, ``update``, ``delete``,
     ``predictions``, and ``async_*``.
 
@@ -169,29 +118,8 @@ class Deployments(Namespace):
             print(deployment.id)
     """
 
-    def list(self, cursor: Cursor = ...) -> Page[Deployment]:
-        """One page of your deployments.
-
-        Example::
-
-            page = replicate.deployments.list()
-        """
-        from replicate_api.api.deployments import list_
-
-        response = self._client._request(cursor_request(cursor, list_._get_kwargs))
-        return page_from_json(response.json(), self._decode)
-
-    async def async_list(self, cursor: Cursor = ...) -> Page[Deployment]:
-        """One page of your deployments, asynchronously.
-
-        Example::
-
-            page = await replicate.deployments.async_list()
-        """
-        from replicate_api.api.deployments import list_
-
-        response = await self._client._async_request(cursor_request(cursor, list_._get_kwargs))
-        return page_from_json(response.json(), self._decode)
+    _resource = Deployment
+    _list = deployments_list
 
     def get(self, name: str) -> Deployment:
         """A deployment, by ``owner/name``.
@@ -200,9 +128,7 @@ class Deployments(Namespace):
 
             deployment = replicate.deployments.get("acme/hello-world-prod")
         """
-        from replicate_api.api.deployments import get
-
-        return self._decode(self._client._request(get._get_kwargs(*_split(name))).json())
+        return self._one(Deployment, deployments_get, *_split(name))
 
     async def async_get(self, name: str) -> Deployment:
         """A deployment, by ``owner/name``, asynchronously.
@@ -211,10 +137,7 @@ class Deployments(Namespace):
 
             deployment = await replicate.deployments.async_get("acme/hello-world-prod")
         """
-        from replicate_api.api.deployments import get
-
-        response = await self._client._async_request(get._get_kwargs(*_split(name)))
-        return self._decode(response.json())
+        return await self._async_one(Deployment, deployments_get, *_split(name))
 
     def create(self, **params: Unpack[CreateDeploymentParams]) -> Deployment:
         """Create a deployment.
@@ -226,7 +149,7 @@ class Deployments(Namespace):
                 version="5c7d5dc6dd8b...", hardware="gpu-t4", min_instances=1, max_instances=5,
             )
         """
-        return self._decode(self._client._request(_create_request(params)).json())
+        return self._sent(Deployment, _create_request(params), deployments_create)
 
     async def async_create(self, **params: Unpack[CreateDeploymentParams]) -> Deployment:
         """Create a deployment, asynchronously.
@@ -235,7 +158,7 @@ class Deployments(Namespace):
 
             deployment = await replicate.deployments.async_create(name="hello-world-prod", ...)
         """
-        return self._decode((await self._client._async_request(_create_request(params))).json())
+        return await self._async_sent(Deployment, _create_request(params), deployments_create)
 
     def update(
         self,
@@ -250,7 +173,7 @@ class Deployments(Namespace):
             replicate.deployments.update("acme", "hello-world-prod", max_instances=10)
         """
         request = _update_request(deployment_owner, deployment_name, params)
-        return self._decode(self._client._request(request).json())
+        return self._sent(Deployment, request, deployments_update)
 
     async def async_update(
         self,
@@ -265,7 +188,7 @@ class Deployments(Namespace):
             await replicate.deployments.async_update("acme", "hello-world-prod", min_instances=0)
         """
         request = _update_request(deployment_owner, deployment_name, params)
-        return self._decode((await self._client._async_request(request)).json())
+        return await self._async_sent(Deployment, request, deployments_update)
 
     def delete(self, deployment_owner: str, deployment_name: str) -> bool:
         """Delete a deployment; True when it was deleted.
@@ -274,10 +197,7 @@ class Deployments(Namespace):
 
             replicate.deployments.delete("acme", "hello-world-prod")
         """
-        from replicate_api.api.deployments import delete
-
-        request = delete._get_kwargs(deployment_owner, deployment_name)
-        return self._client._request(request).status_code == 204
+        return self._done(deployments_delete, deployment_owner, deployment_name)
 
     async def async_delete(self, deployment_owner: str, deployment_name: str) -> bool:
         """Delete a deployment, asynchronously.
@@ -286,10 +206,7 @@ class Deployments(Namespace):
 
             await replicate.deployments.async_delete("acme", "hello-world-prod")
         """
-        from replicate_api.api.deployments import delete
-
-        request = delete._get_kwargs(deployment_owner, deployment_name)
-        return (await self._client._async_request(request)).status_code == 204
+        return await self._async_done(deployments_delete, deployment_owner, deployment_name)
 
     @property
     def predictions(self) -> DeploymentsPredictions:
@@ -300,9 +217,6 @@ class Deployments(Namespace):
             replicate.deployments.predictions.create("acme/hello-world-prod", {"text": "Bob"})
         """
         return DeploymentsPredictions(self._client)
-
-    def _decode(self, data: dict[str, Any]) -> Deployment:
-        return deployment_from_json(self._client, data)
 
 
 class DeploymentPredictions(Namespace):
@@ -326,7 +240,7 @@ class DeploymentPredictions(Namespace):
 
             prediction = deployment.predictions.create(input={"text": "Bob"}, wait=True)
         """
-        return create_on(self._client, _Target.deployment(self._deployment), input, params)
+        return DeploymentsPredictions(self._client).create(self._deployment, input, **params)
 
     async def async_create(
         self, input: dict[str, Any] | None = None, **params: Unpack[CreatePredictionParams]
@@ -337,8 +251,8 @@ class DeploymentPredictions(Namespace):
 
             prediction = await deployment.predictions.async_create(input={"text": "Bob"})
         """
-        target = _Target.deployment(self._deployment)
-        return await async_create_on(self._client, target, input, params)
+        predictions = DeploymentsPredictions(self._client)
+        return await predictions.async_create(self._deployment, input, **params)
 
 
 class DeploymentsPredictions(Namespace):
@@ -361,7 +275,8 @@ class DeploymentsPredictions(Namespace):
 
             replicate.deployments.predictions.create(("acme", "hello-world-prod"), {"text": "Bob"})
         """
-        return create_on(self._client, _Target.deployment(deployment), input, params)
+        reference = Reference.deployment(deployment)
+        return self._client.predictions._create(reference, input, CreateOptions.of(params))
 
     async def async_create(
         self,
@@ -375,7 +290,9 @@ class DeploymentsPredictions(Namespace):
 
             await replicate.deployments.predictions.async_create("acme/hello-world-prod", {})
         """
-        return await async_create_on(self._client, _Target.deployment(deployment), input, params)
+        reference = Reference.deployment(deployment)
+        options = CreateOptions.of(params)
+        return await self._client.predictions._async_create(reference, input, options)
 
 
 def _split(name: str) -> tuple[str, str]:
@@ -386,16 +303,19 @@ def _split(name: str) -> tuple[str, str]:
 
 
 def _create_request(params: CreateDeploymentParams) -> dict[str, Any]:
-    from replicate_api.api.deployments import create
     from replicate_api.models import DeploymentCreateRequest
 
     options: dict[str, Any] = dict(params)
     options["name"] = options["name"].rpartition("/")[2]  # "owner/name" is accepted too
-    return create._get_kwargs(body=DeploymentCreateRequest(**options))
+    request: dict[str, Any] = deployments_create.build_request(
+        body=DeploymentCreateRequest(**options)
+    )
+    return request
 
 
 def _update_request(owner: str, name: str, params: UpdateDeploymentParams) -> dict[str, Any]:
-    from replicate_api.api.deployments import update
     from replicate_api.models import DeploymentUpdateRequest
 
-    return update._get_kwargs(owner, name, body=DeploymentUpdateRequest(**params))
+    body = DeploymentUpdateRequest(**params)
+    request: dict[str, Any] = deployments_update.build_request(owner, name, body=body)
+    return request

@@ -12,6 +12,8 @@
           │    ├── MissingWebhookHeaderError, MissingWebhookBodyError
           │    └── InvalidSecretKeyError, InvalidTimestampError, InvalidSignatureError
           └── ReplicateError                 the API answered with a problem+json error
+               │                             (also replicate_api.errors.UnexpectedStatus,
+               │                             what client.api calls raise: one except for both)
                ├── BadRequestError           400
                ├── AuthenticationError       401
                ├── PermissionDeniedError     403
@@ -32,11 +34,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from replicate_api.errors import UnexpectedStatus
+
 if TYPE_CHECKING:
     import httpx
 
+    from replicate._runs import Run
     from replicate.prediction import Prediction
-    from replicate.training import Training
 
 __all__ = [
     "AuthenticationError",
@@ -115,9 +119,10 @@ class DeadlineExceededError(ReplicateException, TimeoutError):
             print("gave up on", error.prediction.id)
     """
 
-    prediction: Prediction | Training
+    prediction: Run
+    """The prediction or training, as last seen."""
 
-    def __init__(self, prediction: Prediction | Training, seconds: float) -> None:
+    def __init__(self, prediction: Run, seconds: float) -> None:
         self.prediction = prediction
         super().__init__(
             f"{prediction.id} did not finish within the deadline of {seconds:g} s "
@@ -125,11 +130,13 @@ class DeadlineExceededError(ReplicateException, TimeoutError):
         )
 
 
-class ReplicateError(ReplicateException):
+class ReplicateError(ReplicateException, UnexpectedStatus):
     """An error answered by Replicate's API, as a problem details object (RFC 7807).
 
     ``ReplicateError.from_response`` picks the subclass for the status (``NotFoundError`` for a
-    404, ...); every subclass is still a ``ReplicateError``.
+    404, ...); every subclass is still a ``ReplicateError``. It is also the generated layer's
+    ``replicate_api.errors.UnexpectedStatus`` (``status_code``, ``content``, ``problem``), so
+    one ``except`` catches the errors of facade calls and of ``client.api`` calls alike.
 
     Example::
 
@@ -157,8 +164,9 @@ class ReplicateError(ReplicateException):
     hint: str | None
     """Advice from this client on what to do next (not part of the API's answer)."""
 
-    headers: httpx.Headers | None
-    """The response headers (``Retry-After``, ...), when the error came from a response."""
+    headers: httpx.Headers
+    """The response headers (``Retry-After``, ...); empty when the error came from no
+    response."""
 
     def __init__(
         self,
@@ -176,8 +184,12 @@ class ReplicateError(ReplicateException):
         self.detail = detail
         self.instance = instance
         self.hint = hint
-        self.headers = None
-        super().__init__(self.__str__())
+        self.headers = _no_headers()
+        # the generated layer's view of the same error (0: not from a response)
+        self.status_code = status or 0
+        self.problem = self.to_dict()
+        self.content = json.dumps(self.problem).encode()
+        Exception.__init__(self, self.__str__())
 
     @classmethod
     def from_response(cls, response: httpx.Response, *, hint: str | None = None) -> ReplicateError:
@@ -198,6 +210,8 @@ class ReplicateError(ReplicateException):
             hint=hint,
         )
         error.headers = response.headers
+        error.content = response.content
+        error.problem = problem
         return error
 
     @classmethod
@@ -287,6 +301,12 @@ _BY_STATUS: dict[int, type[ReplicateError]] = {
     422: UnprocessableEntityError,
     429: RateLimitError,
 }
+
+
+def _no_headers() -> httpx.Headers:
+    import httpx
+
+    return httpx.Headers()
 
 
 def _class_for_status(status: int) -> type[ReplicateError]:

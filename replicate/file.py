@@ -5,25 +5,27 @@ from __future__ import annotations
 import io
 import os
 import pathlib
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO, NotRequired, TypedDict, Unpack
 
-import httpx
-
-from replicate._files import FileInput, MultipartUpload, file_input, measure
-from replicate.helpers import FileEncodingStrategy
-from replicate.pagination import Cursor, Page, cursor_request, page_from_json
-from replicate.resource import Namespace, Resource
+from replicate import _files
+from replicate._files import FileEncodingStrategy
+from replicate._generated import files_delete, files_download, files_get, files_list
+from replicate.resource import Listing, Resource, defaults
 
 if TYPE_CHECKING:
     from replicate.client import Client
 
 __all__ = ["File", "FileEncodingStrategy", "Files", "async_upload", "upload"]
 
+FileSource = str | os.PathLike[str] | BinaryIO | io.IOBase | bytes | bytearray | memoryview
+"""What can be uploaded: a path, an open file (binary, or text sent as UTF-8), or bytes."""
 
-@dataclass(kw_only=True)
+
 class File(Resource):
     """A file uploaded to Replicate, usable as an input to a model.
+
+    Its fields are those of the API's file (``replicate_api.models.FileResource``), and
+    ``name`` and ``etag``, which the API sends beyond its description.
 
     Example::
 
@@ -31,52 +33,38 @@ class File(Resource):
         print(file.id, file.urls["get"])
     """
 
+    _generated = ("FileResource",)
+    _defaults = defaults(checksums=dict, metadata=dict, urls=dict)
+
     id: str
     """The ID of the file."""
 
-    name: str | None = None
+    name: str | None
     """The name of the file."""
 
-    content_type: str | None = None
+    content_type: str | None
     """The MIME type of the file."""
 
-    size: int | None = None
+    size: int | None
     """The size of the file in bytes."""
 
-    etag: str | None = None
+    etag: str | None
     """The ETag of the file."""
 
-    checksums: dict[str, str] = field(default_factory=dict)
+    checksums: dict[str, str]
     """Checksums of the file's content (``sha256``, ...)."""
 
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any]
     """The metadata given when the file was uploaded."""
 
-    created_at: str | None = None
+    created_at: str | None
     """When the file was uploaded."""
 
-    expires_at: str | None = None
+    expires_at: str | None
     """When the file will be deleted."""
 
-    urls: dict[str, str] = field(default_factory=dict)
+    urls: dict[str, str]
     """URLs of the file: ``get``."""
-
-
-def file_from_json(data: dict[str, Any]) -> File:
-    """A File from the API's JSON (kept in step with the generated model by a test)."""
-    get = data.get
-    return File(
-        id=data["id"],
-        name=get("name"),
-        content_type=get("content_type"),
-        size=get("size"),
-        etag=get("etag"),
-        checksums=get("checksums") or {},
-        metadata=get("metadata") or {},
-        created_at=get("created_at"),
-        expires_at=get("expires_at"),
-        urls=get("urls") or {},
-    )
 
 
 class CreateFileParams(TypedDict):
@@ -92,7 +80,7 @@ class CreateFileParams(TypedDict):
     """A JSON object stored with the file."""
 
 
-class Files(Namespace):
+class Files(Listing[File]):
     """Operations on files: ``create``, ``get``, ``list``, ``delete``, ``download``, and
     ``async_*``.
 
@@ -102,11 +90,10 @@ class Files(Namespace):
         output = replicate.run("acme/upscaler", input={"image": file.urls["get"]})
     """
 
-    def create(
-        self,
-        file: str | pathlib.Path | BinaryIO | io.IOBase | bytes | bytearray | memoryview,
-        **params: Unpack[CreateFileParams],
-    ) -> File:
+    _resource = File
+    _list = files_list
+
+    def create(self, file: FileSource, **params: Unpack[CreateFileParams]) -> File:
         """Upload a file (a path, an open file, or bytes), keeping its name and type.
 
         The file is streamed from disk, not read whole; one over 100 MiB raises
@@ -117,24 +104,16 @@ class Files(Namespace):
             with open("mask.png", "rb") as image:
                 file = replicate.files.create(image, metadata={"customer_reference_id": 123})
         """
-        found = _file_input(file, params)
-        measure(found)
-        return upload(self._client, found, params.get("metadata"))
+        return upload(self._client, file, **params)
 
-    async def async_create(
-        self,
-        file: str | pathlib.Path | BinaryIO | io.IOBase | bytes | bytearray | memoryview,
-        **params: Unpack[CreateFileParams],
-    ) -> File:
+    async def async_create(self, file: FileSource, **params: Unpack[CreateFileParams]) -> File:
         """Upload a file, asynchronously (the file is read in a worker thread).
 
         Example::
 
             file = await replicate.files.async_create("mask.png")
         """
-        found = _file_input(file, params)
-        await async_measure(found)
-        return await async_upload(self._client, found, params.get("metadata"))
+        return await async_upload(self._client, file, **params)
 
     def get(self, file_id: str) -> File:
         """A file, by ID.
@@ -143,9 +122,7 @@ class Files(Namespace):
 
             file = replicate.files.get("MTQzODcyMDUtNGMwYi00ZWJiLWE1ODUtZDA1ZjY1NjcwOWQ3")
         """
-        from replicate_api.api.files import get
-
-        return file_from_json(self._client._request(get._get_kwargs(file_id)).json())
+        return self._one(File, files_get, file_id)
 
     async def async_get(self, file_id: str) -> File:
         """A file, by ID, asynchronously.
@@ -154,34 +131,7 @@ class Files(Namespace):
 
             file = await replicate.files.async_get(file_id)
         """
-        from replicate_api.api.files import get
-
-        return file_from_json((await self._client._async_request(get._get_kwargs(file_id))).json())
-
-    def list(self, cursor: Cursor = ...) -> Page[File]:
-        """One page of your files (a Page iterates, indexes and has a length, like a list).
-
-        Example::
-
-            for file in replicate.pagination.paginate_items(replicate.files.list):
-                print(file.name)
-        """
-        from replicate_api.api.files import list_
-
-        response = self._client._request(cursor_request(cursor, list_._get_kwargs))
-        return page_from_json(response.json(), file_from_json)
-
-    async def async_list(self, cursor: Cursor = ...) -> Page[File]:
-        """One page of your files, asynchronously.
-
-        Example::
-
-            page = await replicate.files.async_list()
-        """
-        from replicate_api.api.files import list_
-
-        response = await self._client._async_request(cursor_request(cursor, list_._get_kwargs))
-        return page_from_json(response.json(), file_from_json)
+        return await self._async_one(File, files_get, file_id)
 
     def delete(self, file_id: str) -> bool:
         """Delete a file; True when it was deleted.
@@ -190,9 +140,7 @@ class Files(Namespace):
 
             replicate.files.delete(file.id)
         """
-        from replicate_api.api.files import delete
-
-        return self._client._request(delete._get_kwargs(file_id)).status_code == 204
+        return self._done(files_delete, file_id)
 
     async def async_delete(self, file_id: str) -> bool:
         """Delete a file, asynchronously.
@@ -201,9 +149,7 @@ class Files(Namespace):
 
             await replicate.files.async_delete(file.id)
         """
-        from replicate_api.api.files import delete
-
-        return (await self._client._async_request(delete._get_kwargs(file_id))).status_code == 204
+        return await self._async_done(files_delete, file_id)
 
     def download(self, file_id: str, *, owner: str, expiry: int, signature: str) -> bytes:
         """A file's content, through a signed download link (owner, expiry, signature).
@@ -215,10 +161,8 @@ class Files(Namespace):
                 signature="zuoghqlrcnw8YHywkpaXQlHsVhWen/DZ4aal76dLiOo=",
             )
         """
-        from replicate_api.api.files import download
-
-        request = download._get_kwargs(file_id, owner=owner, expiry=expiry, signature=signature)
-        return self._client._request(request, follow_redirects=True).content
+        request = _download_request(file_id, owner, expiry, signature)
+        return self._client._send(request).content
 
     async def async_download(
         self, file_id: str, *, owner: str, expiry: int, signature: str
@@ -231,60 +175,40 @@ class Files(Namespace):
                 file_id, owner=owner, expiry=expiry, signature=signature
             )
         """
-        from replicate_api.api.files import download
-
-        request = download._get_kwargs(file_id, owner=owner, expiry=expiry, signature=signature)
-        return (await self._client._async_request(request, follow_redirects=True)).content
+        request = _download_request(file_id, owner, expiry, signature)
+        return (await self._client._async_send(request)).content
 
 
-def upload(client: Client, file: FileInput, metadata: dict[str, Any] | None = None) -> File:
-    """Upload a measured file with ``POST /files`` (used by ``files.create`` and file inputs).
+def upload(client: Client, file: FileSource, **params: Unpack[CreateFileParams]) -> File:
+    """Upload a file with a client (what ``client.files.create`` does).
 
     Example::
 
-        found = file_input(Path("photo.jpg"), "photo")
-        measure(found)
-        print(upload(client, found).urls["get"])
+        file = upload(client, Path("photo.jpg"), metadata={"customer": 42})
+        print(file.urls["get"])
     """
-    request, multipart = _create_request(file, metadata)
-    request["content"] = multipart.sync_body()
-    response = client._request(request, timeout=_upload_timeout(client))
-    return file_from_json(response.json())
+    found = _file_input(file, params)
+    _files.measure(found)
+    return File._wrap(_files.upload(client, found, params.get("metadata")), client)
 
 
 async def async_upload(
-    client: Client, file: FileInput, metadata: dict[str, Any] | None = None
+    client: Client, file: FileSource, **params: Unpack[CreateFileParams]
 ) -> File:
-    """Upload a measured file, asynchronously; the file is read in a worker thread.
+    """Upload a file with a client, asynchronously (the file is read in a worker thread).
 
     Example::
 
-        print((await async_upload(client, found)).urls["get"])
+        file = await async_upload(client, Path("photo.jpg"))
     """
-    request, multipart = _create_request(file, metadata)
-    request["content"] = multipart.async_body()
-    response = await client._async_request(request, timeout=_upload_timeout(client))
-    return file_from_json(response.json())
+    found = _file_input(file, params)
+    await _files.async_measure(found)
+    return File._wrap(await _files.async_upload(client, found, params.get("metadata")), client)
 
 
-async def async_measure(file: FileInput) -> None:
-    """``measure``, in a worker thread unless the file is already in memory.
-
-    Example::
-
-        await async_measure(found)
-    """
-    if file.in_memory:
-        measure(file)
-        return
-    from anyio import to_thread
-
-    await to_thread.run_sync(measure, file)
-
-
-def _file_input(file: Any, params: CreateFileParams) -> FileInput:
+def _file_input(file: Any, params: CreateFileParams) -> _files.FileInput:
     source = pathlib.Path(file) if isinstance(file, str | os.PathLike) else file
-    found = file_input(
+    found = _files.file_input(
         source,
         "file",
         filename=params.get("filename"),
@@ -299,33 +223,9 @@ def _file_input(file: Any, params: CreateFileParams) -> FileInput:
     return found
 
 
-def _upload_timeout(client: Client) -> httpx.Timeout:
-    # Sending the body takes as long as the link needs, and the answer comes only once the
-    # whole file is in: no read or write limit, as in replicate 1.x; connecting still has one.
-    base = client.timeout
-    return httpx.Timeout(connect=base.connect, read=None, write=None, pool=base.pool)
-
-
-def _create_request(
-    file: FileInput, metadata: dict[str, Any] | None
-) -> tuple[dict[str, Any], MultipartUpload]:
-    """The generated layer's request (its URL and form fields), with a streamed body."""
-    from replicate_api.api.files import create
-    from replicate_api.models import FileCreateRequest, FileCreateRequestMetadata
-    from replicate_api.types import UNSET
-    from replicate_api.types import File as Upload
-
-    body = FileCreateRequest(
-        content=Upload(
-            payload=file.source,  # type: ignore[arg-type]  # only its identity is used
-            file_name=file.filename,
-            mime_type=file.content_type,
-        ),
-        filename=file.filename,
-        type_=file.content_type,
-        metadata=UNSET if metadata is None else FileCreateRequestMetadata.from_dict(metadata),
+def _download_request(file_id: str, owner: str, expiry: int, signature: str) -> dict[str, Any]:
+    request: dict[str, Any] = files_download.build_request(
+        file_id, owner=owner, expiry=expiry, signature=signature
     )
-    request = create._get_kwargs(body=body)
-    multipart = MultipartUpload(request.pop("files"), file)
-    request["headers"] = {**request.get("headers", {}), **multipart.headers}
-    return request, multipart
+    request["follow_redirects"] = True
+    return request

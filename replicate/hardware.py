@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import builtins
 import warnings
-from dataclasses import dataclass
-from typing import Any
 
+from replicate._generated import hardware_list
 from replicate.resource import Namespace, Resource
 
 __all__ = ["Hardware", "HardwareNamespace", "async_list", "list"]
 
 
-@dataclass(kw_only=True)
 class Hardware(Resource):
     """Hardware for running a model on Replicate.
 
@@ -25,10 +23,12 @@ class Hardware(Resource):
         print([hardware.sku for hardware in replicate.hardware.list()])
     """
 
-    sku: str | None = None
+    _generated = ("Hardware",)
+
+    sku: str | None
     """The SKU of the hardware (``gpu-t4``, ...)."""
 
-    name: str | None = None
+    name: str | None
     """The name of the hardware."""
 
     @property
@@ -36,11 +36,6 @@ class Hardware(Resource):
         """Deprecated: use ``sku``."""
         warnings.warn("Use `sku` instead of `id`", DeprecationWarning, stacklevel=2)
         return self.sku
-
-
-def hardware_from_json(data: dict[str, Any]) -> Hardware:
-    """A Hardware from the API's JSON (kept in step with the generated model by a test)."""
-    return Hardware(sku=data.get("sku"), name=data.get("name"))
 
 
 class HardwareNamespace(Namespace):
@@ -58,10 +53,7 @@ class HardwareNamespace(Namespace):
 
             replicate.hardware.list()  # [Hardware(sku='cpu', name='CPU'), ...]
         """
-        from replicate_api.api.hardware import list_
-
-        response = self._client._request(list_._get_kwargs())
-        return [hardware_from_json(item) for item in response.json()]
+        return self._all(Hardware, hardware_list)
 
     async def async_list(self) -> builtins.list[Hardware]:
         """All the hardware you can run models on, asynchronously.
@@ -70,10 +62,7 @@ class HardwareNamespace(Namespace):
 
             hardware = await replicate.hardware.async_list()
         """
-        from replicate_api.api.hardware import list_
-
-        response = await self._client._async_request(list_._get_kwargs())
-        return [hardware_from_json(item) for item in response.json()]
+        return await self._async_all(Hardware, hardware_list)
 
 
 def list() -> builtins.list[Hardware]:

@@ -2,32 +2,35 @@
 
 from __future__ import annotations
 
-import warnings
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict, Unpack, overload
 
-from replicate.exceptions import ReplicateException
-from replicate.pagination import Cursor, Page, cursor_request, page_from_json
-from replicate.prediction import (
-    CreatePredictionParams,
-    Prediction,
-    _Target,
-    async_create_on,
-    create_on,
-    prediction_from_json,
+from replicate._generated import (
+    models_create,
+    models_delete,
+    models_get,
+    models_get_readme,
+    models_list,
+    models_list_examples,
+    models_search,
+    models_update,
 )
-from replicate.resource import Namespace, Resource
-from replicate.version import Version, Versions, version_from_json
+from replicate.exceptions import ReplicateException
+from replicate.identifier import Reference
+from replicate.prediction import CreateOptions, CreatePredictionParams, Prediction
+from replicate.resource import Namespace, OwnedResource
+from replicate.version import Version, Versions
 
 if TYPE_CHECKING:
-    from replicate.client import Client
+    from replicate.pagination import Cursor, Page
 
 __all__ = ["Model", "Models", "ModelsPredictions"]
 
 
-@dataclass(kw_only=True)
-class Model(Resource):
+class Model(OwnedResource):
     """A machine learning model hosted on Replicate.
+
+    Its fields are those of the API's model (``replicate_api.models.Model``), under the API's
+    names; ``latest_version`` is a ``Version`` and ``default_example`` a ``Prediction``.
 
     Example::
 
@@ -35,62 +38,40 @@ class Model(Resource):
         print(model.id, model.run_count, model.latest_version.id)
     """
 
-    url: str | None = None
+    _generated = ("Model",)
+
+    url: str | None
     """The URL of the model's page."""
 
-    owner: str
-    """The user or organization that owns the model."""
-
-    name: str
-    """The name of the model."""
-
-    description: str | None = None
+    description: str | None
     """The description of the model."""
 
-    visibility: str | None = None
+    visibility: str | None
     """``public`` or ``private`` (and ``unlisted`` on the current API)."""
 
-    github_url: str | None = None
+    github_url: str | None
     """The model's source code on GitHub."""
 
-    paper_url: str | None = None
+    paper_url: str | None
     """The paper about the model."""
 
-    license_url: str | None = None
+    license_url: str | None
     """The model's license."""
 
-    run_count: int | None = None
+    run_count: int | None
     """How many times the model was run."""
 
-    cover_image_url: str | None = None
+    cover_image_url: str | None
     """The model's cover image."""
 
-    default_example: Prediction | None = None
+    default_example: Prediction | None
     """The model's example prediction."""
 
-    latest_version: Version | None = None
+    latest_version: Version | None
     """The model's latest version (None for a model run without versions)."""
 
-    is_official: bool | None = None
+    is_official: bool | None
     """Whether Replicate maintains the model (official models run without a version)."""
-
-    _client: Client = field(repr=False, compare=False)
-
-    @property
-    def id(self) -> str:
-        """The qualified name, ``owner/name``.
-
-        Example::
-
-            replicate.models.get("replicate/hello-world").id  # 'replicate/hello-world'
-        """
-        return f"{self.owner}/{self.name}"
-
-    @property
-    def username(self) -> str:
-        """Deprecated: use ``owner``."""
-        warnings.warn("Use `model.owner` instead.", DeprecationWarning, stacklevel=2)
-        return self.owner
 
     def predict(self, *args: Any, **kwargs: Any) -> None:
         """Removed: use ``replicate.run()``."""
@@ -109,7 +90,7 @@ class Model(Resource):
             for version in replicate.models.get("replicate/hello-world").versions.list():
                 print(version.id)
         """
-        return Versions(self._client, self)
+        return Versions(self._bound(), self)
 
     def reload(self) -> None:
         """Fetch the model again and update this object.
@@ -118,7 +99,7 @@ class Model(Resource):
 
             model.reload()
         """
-        self._update_from(self._client.models.get(self.owner, self.name))
+        self._update_from(self._bound().models.get(self.owner, self.name))
 
     async def async_reload(self) -> None:
         """Fetch the model again, asynchronously.
@@ -127,30 +108,7 @@ class Model(Resource):
 
             await model.async_reload()
         """
-        self._update_from(await self._client.models.async_get(self.owner, self.name))
-
-
-def model_from_json(client: Client, data: dict[str, Any]) -> Model:
-    """A Model from the API's JSON (kept in step with the generated model by a test)."""
-    get = data.get
-    example = get("default_example")
-    latest = get("latest_version")
-    return Model(
-        url=get("url"),
-        owner=get("owner") or "",
-        name=get("name") or "",
-        description=get("description"),
-        visibility=get("visibility"),
-        github_url=get("github_url"),
-        paper_url=get("paper_url"),
-        license_url=get("license_url"),
-        run_count=get("run_count"),
-        cover_image_url=get("cover_image_url"),
-        default_example=prediction_from_json(client, example) if example else None,
-        latest_version=version_from_json(latest) if latest else None,
-        is_official=get("is_official"),
-        _client=client,
-    )
+        self._update_from(await self._bound().models.async_get(self.owner, self.name))
 
 
 class CreateModelParams(TypedDict):
@@ -214,8 +172,7 @@ class Models(Namespace):
 
             page = replicate.models.list(sort_by="model_created_at", sort_direction="desc")
         """
-        request = cursor_request(cursor, lambda: _list_request(sort_by, sort_direction))
-        return page_from_json(self._client._request(request).json(), self._decode)
+        return self._page(Model, cursor, models_list, **_sorting(sort_by, sort_direction))
 
     async def async_list(
         self,
@@ -230,9 +187,8 @@ class Models(Namespace):
 
             page = await replicate.models.async_list()
         """
-        request = cursor_request(cursor, lambda: _list_request(sort_by, sort_direction))
-        response = await self._client._async_request(request)
-        return page_from_json(response.json(), self._decode)
+        sorting = _sorting(sort_by, sort_direction)
+        return await self._async_page(Model, cursor, models_list, **sorting)
 
     def search(self, query: str) -> Page[Model]:
         """Public models matching a query (the API's ``QUERY /models``).
@@ -241,10 +197,7 @@ class Models(Namespace):
 
             page = replicate.models.search("upscale")
         """
-        from replicate_api.api.models import search
-
-        response = self._client._request(search._get_kwargs(body=query))
-        return page_from_json(response.json(), self._decode)
+        return self._page(Model, ..., models_search, body=query)
 
     async def async_search(self, query: str) -> Page[Model]:
         """Public models matching a query, asynchronously.
@@ -253,10 +206,7 @@ class Models(Namespace):
 
             page = await replicate.models.async_search("upscale")
         """
-        from replicate_api.api.models import search
-
-        response = await self._client._async_request(search._get_kwargs(body=query))
-        return page_from_json(response.json(), self._decode)
+        return await self._async_page(Model, ..., models_search, body=query)
 
     @overload
     def get(self, key: str) -> Model: ...
@@ -272,10 +222,7 @@ class Models(Namespace):
             model = replicate.models.get("replicate/hello-world")
             same = replicate.models.get("replicate", "hello-world")
         """
-        from replicate_api.api.models import get
-
-        response = self._client._request(get._get_kwargs(*_owner_name(args, kwargs)))
-        return self._decode(response.json())
+        return self._one(Model, models_get, *_owner_name(args, kwargs))
 
     @overload
     async def async_get(self, key: str) -> Model: ...
@@ -290,10 +237,7 @@ class Models(Namespace):
 
             model = await replicate.models.async_get("replicate/hello-world")
         """
-        from replicate_api.api.models import get
-
-        response = await self._client._async_request(get._get_kwargs(*_owner_name(args, kwargs)))
-        return self._decode(response.json())
+        return await self._async_one(Model, models_get, *_owner_name(args, kwargs))
 
     def create(self, owner: str, name: str, **params: Unpack[CreateModelParams]) -> Model:
         """Create a model.
@@ -304,8 +248,7 @@ class Models(Namespace):
                 owner="acme", name="hot-dog-detector", visibility="private", hardware="cpu"
             )
         """
-        response = self._client._request(_create_request(owner, name, params))
-        return self._decode(response.json())
+        return self._sent(Model, _create_request(owner, name, params), models_create)
 
     async def async_create(
         self, owner: str, name: str, **params: Unpack[CreateModelParams]
@@ -318,8 +261,8 @@ class Models(Namespace):
                 "acme", "hot-dog-detector", visibility="private", hardware="cpu"
             )
         """
-        response = await self._client._async_request(_create_request(owner, name, params))
-        return self._decode(response.json())
+        request = _create_request(owner, name, params)
+        return await self._async_sent(Model, request, models_create)
 
     def update(self, *args: str, **params: Unpack[UpdateModelParams]) -> Model:
         """Change a model's description, URLs or README; returns the updated model.
@@ -328,8 +271,7 @@ class Models(Namespace):
 
             model = replicate.models.update("acme/hot-dog-detector", readme="# Hot dogs")
         """
-        response = self._client._request(_update_request(args, params))
-        return self._decode(response.json())
+        return self._sent(Model, _update_request(args, params), models_update)
 
     async def async_update(self, *args: str, **params: Unpack[UpdateModelParams]) -> Model:
         """Change a model, asynchronously.
@@ -338,8 +280,8 @@ class Models(Namespace):
 
             await replicate.models.async_update("acme", "hot-dog-detector", description="...")
         """
-        response = await self._client._async_request(_update_request(args, params))
-        return self._decode(response.json())
+        request = _update_request(args, params)
+        return await self._async_sent(Model, request, models_update)
 
     @overload
     def delete(self, key: str) -> bool: ...
@@ -354,10 +296,7 @@ class Models(Namespace):
 
             replicate.models.delete("acme/hot-dog-detector")
         """
-        from replicate_api.api.models import delete
-
-        response = self._client._request(delete._get_kwargs(*_owner_name(args, kwargs)))
-        return response.status_code == 204
+        return self._done(models_delete, *_owner_name(args, kwargs))
 
     @overload
     async def async_delete(self, key: str) -> bool: ...
@@ -372,10 +311,7 @@ class Models(Namespace):
 
             await replicate.models.async_delete("acme/hot-dog-detector")
         """
-        from replicate_api.api.models import delete
-
-        request = delete._get_kwargs(*_owner_name(args, kwargs))
-        return (await self._client._async_request(request)).status_code == 204
+        return await self._async_done(models_delete, *_owner_name(args, kwargs))
 
     def examples(self, *args: str, cursor: Cursor = ...) -> Page[Prediction]:
         """One page of a model's example predictions.
@@ -385,11 +321,7 @@ class Models(Namespace):
             for example in replicate.models.examples("replicate/hello-world"):
                 print(example.input, example.output)
         """
-        from replicate_api.api.models import list_examples
-
-        owner, name = _owner_name(args, {})
-        request = cursor_request(cursor, lambda: list_examples._get_kwargs(owner, name))
-        return page_from_json(self._client._request(request).json(), self._decode_prediction)
+        return self._page(Prediction, cursor, models_list_examples, *_owner_name(args, {}))
 
     async def async_examples(self, *args: str, cursor: Cursor = ...) -> Page[Prediction]:
         """One page of a model's example predictions, asynchronously.
@@ -398,12 +330,8 @@ class Models(Namespace):
 
             page = await replicate.models.async_examples("replicate/hello-world")
         """
-        from replicate_api.api.models import list_examples
-
-        owner, name = _owner_name(args, {})
-        request = cursor_request(cursor, lambda: list_examples._get_kwargs(owner, name))
-        response = await self._client._async_request(request)
-        return page_from_json(response.json(), self._decode_prediction)
+        owner_name = _owner_name(args, {})
+        return await self._async_page(Prediction, cursor, models_list_examples, *owner_name)
 
     def readme(self, *args: str) -> str:
         """A model's README, as markdown.
@@ -412,9 +340,8 @@ class Models(Namespace):
 
             print(replicate.models.readme("replicate/hello-world"))
         """
-        from replicate_api.api.models import get_readme
-
-        return self._client._request(get_readme._get_kwargs(*_owner_name(args, {}))).text
+        request = models_get_readme.build_request(*_owner_name(args, {}))
+        return self._client._call(request, models_get_readme.parse_response)
 
     async def async_readme(self, *args: str) -> str:
         """A model's README, asynchronously.
@@ -423,16 +350,8 @@ class Models(Namespace):
 
             text = await replicate.models.async_readme("replicate/hello-world")
         """
-        from replicate_api.api.models import get_readme
-
-        request = get_readme._get_kwargs(*_owner_name(args, {}))
-        return (await self._client._async_request(request)).text
-
-    def _decode(self, data: dict[str, Any]) -> Model:
-        return model_from_json(self._client, data)
-
-    def _decode_prediction(self, data: dict[str, Any]) -> Prediction:
-        return prediction_from_json(self._client, data)
+        request = models_get_readme.build_request(*_owner_name(args, {}))
+        return await self._client._async_call(request, models_get_readme.parse_response)
 
 
 class ModelsPredictions(Namespace):
@@ -457,7 +376,8 @@ class ModelsPredictions(Namespace):
 
             prediction = replicate.models.predictions.create("acme/official", {"text": "Hi"})
         """
-        return create_on(self._client, _Target.model(model), input, params)
+        options = CreateOptions.of(params)
+        return self._client.predictions._create(Reference.model(model), input, options)
 
     async def async_create(
         self,
@@ -471,7 +391,8 @@ class ModelsPredictions(Namespace):
 
             prediction = await replicate.models.predictions.async_create("acme/official", {})
         """
-        return await async_create_on(self._client, _Target.model(model), input, params)
+        options = CreateOptions.of(params)
+        return await self._client.predictions._async_create(Reference.model(model), input, options)
 
 
 def _owner_name(args: tuple[str, ...], kwargs: dict[str, str]) -> tuple[str, str]:
@@ -498,19 +419,19 @@ def _owner_name(args: tuple[str, ...], kwargs: dict[str, str]) -> tuple[str, str
     return owner, name
 
 
-def _list_request(sort_by: str | None, sort_direction: str | None) -> dict[str, Any]:
-    from replicate_api.api.models import list_
+def _sorting(sort_by: str | None, sort_direction: str | None) -> dict[str, Any]:
+    """The list endpoint's sorting arguments."""
     from replicate_api.models import ModelSortBy, SortDirection
-    from replicate_api.types import UNSET
 
-    return list_._get_kwargs(
-        sort_by=UNSET if sort_by is None else ModelSortBy(sort_by),
-        sort_direction=UNSET if sort_direction is None else SortDirection(sort_direction),
-    )
+    sorting: dict[str, Any] = {}
+    if sort_by is not None:
+        sorting["sort_by"] = ModelSortBy(sort_by)
+    if sort_direction is not None:
+        sorting["sort_direction"] = SortDirection(sort_direction)
+    return sorting
 
 
 def _create_request(owner: str, name: str, params: CreateModelParams) -> dict[str, Any]:
-    from replicate_api.api.models import create
     from replicate_api.models import ModelCreateRequest, ModelVisibility
 
     options: dict[str, Any] = dict(params)
@@ -521,12 +442,15 @@ def _create_request(owner: str, name: str, params: CreateModelParams) -> dict[st
         visibility=ModelVisibility(options.pop("visibility")),
         **options,
     )
-    return create._get_kwargs(body=body)
+    request: dict[str, Any] = models_create.build_request(body=body)
+    return request
 
 
 def _update_request(args: tuple[str, ...], params: UpdateModelParams) -> dict[str, Any]:
-    from replicate_api.api.models import update
     from replicate_api.models import ModelUpdateRequest
 
     owner, name = _owner_name(args, {})
-    return update._get_kwargs(owner, name, body=ModelUpdateRequest(**params))
+    request: dict[str, Any] = models_update.build_request(
+        owner, name, body=ModelUpdateRequest(**params)
+    )
+    return request

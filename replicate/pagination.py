@@ -17,10 +17,14 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from types import EllipsisType
-from typing import Any, Generic, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar, overload
+
+from replicate.resource import Resource
+
+if TYPE_CHECKING:
+    from replicate.client import Client
 
 __all__ = [
     "Cursor",
@@ -37,9 +41,11 @@ Cursor = str | EllipsisType | None
 """A list method's ``cursor``: ``...`` for the first page, or a page's ``next``/``previous``."""
 
 
-@dataclass
-class Page(Generic[T]):
+class Page(Resource, Generic[T]):
     """One page of results; iterating over it gives its results.
+
+    Its fields are the list response's (``results``, ``next``, ``previous``, and any the API
+    adds). It indexes and has a length, like a list.
 
     Example::
 
@@ -50,16 +56,37 @@ class Page(Generic[T]):
             page = replicate.predictions.list(page.next)
     """
 
-    results: list[T] = field(default_factory=list)
+    results: list[T]
     """The results on this page."""
 
-    next: str | None = None
+    next: str | None
     """The URL of the next page, or None on the last one."""
 
-    previous: str | None = None
+    previous: str | None
     """The URL of the previous page, or None on the first one."""
 
-    def __iter__(self) -> Iterator[T]:
+    def __init__(
+        self,
+        results: Iterable[T] | None = None,
+        next: str | None = None,
+        previous: str | None = None,
+    ) -> None:
+        self._data = None
+        self._client = None
+        self.results = list(results or ())
+        self.next = next
+        self.previous = previous
+
+    @classmethod
+    def _of(cls, data: Any, resource: type[Any], client: Client) -> Self:
+        """The page showing a generated ``Paginated...List``, its results as ``resource``."""
+        page = cls._wrap(data, client)
+        results = data.results
+        wrap = resource._wrap
+        page.results = [wrap(item, client) for item in results] if type(results) is list else []
+        return page
+
+    def __iter__(self) -> Iterator[T]:  # type: ignore[override]
         return iter(self.results)
 
     @overload
@@ -136,19 +163,10 @@ async def async_paginate_items(
             yield item
 
 
-def cursor_request(cursor: Cursor, first: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def page_request(cursor: Cursor, first: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """The request for a page: the generated first request, or the API's own next/previous link."""
     if cursor is None:
         raise ValueError("cursor cannot be None")
     if cursor is ...:
         return first()
     return {"method": "get", "url": cursor}
-
-
-def page_from_json(data: dict[str, Any], decode: Callable[[dict[str, Any]], T]) -> Page[T]:
-    """A Page of decoded results from a ``{next, previous, results}`` response."""
-    return Page(
-        results=[decode(item) for item in data.get("results") or ()],
-        next=data.get("next"),
-        previous=data.get("previous"),
-    )

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from replicate.model import Model, model_from_json
-from replicate.resource import Resource
+from replicate._generated import search_search
+from replicate.model import Model
+from replicate.resource import Resource, defaults
 
 if TYPE_CHECKING:
     from replicate.client import Client
@@ -14,37 +14,41 @@ if TYPE_CHECKING:
 __all__ = ["SearchCollection", "SearchModel", "SearchPage", "SearchResults", "search"]
 
 
-@dataclass(kw_only=True)
 class SearchModel(Resource):
     """A model found by a search, with the search's metadata about it."""
 
-    model: Model | None = None
+    _generated = ("SearchModelResult",)
+    _defaults = defaults(metadata=dict)
+
+    model: Model | None
     """The model."""
 
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any]
     """``generated_description``, ``score``, ``tags``."""
 
 
-@dataclass(kw_only=True)
 class SearchCollection(Resource):
     """A collection found by a search."""
 
-    slug: str | None = None
-    name: str | None = None
-    description: str | None = None
-    models: list[str] = field(default_factory=list)
+    _generated = ("SearchCollection",)
+    _defaults = defaults(models=list)
+
+    slug: str | None
+    name: str | None
+    description: str | None
+    models: list[str]
     """The names (``owner/name``) of the collection's models."""
 
 
-@dataclass(kw_only=True)
 class SearchPage(Resource):
     """A documentation page found by a search."""
 
-    name: str | None = None
-    href: str | None = None
+    _generated = ("SearchPage",)
+
+    name: str | None
+    href: str | None
 
 
-@dataclass(kw_only=True)
 class SearchResults(Resource):
     """What a search found.
 
@@ -55,50 +59,26 @@ class SearchResults(Resource):
             print(found.model.id, found.metadata.get("score"))
     """
 
-    query: str | None = None
-    models: list[SearchModel] = field(default_factory=list)
-    collections: list[SearchCollection] = field(default_factory=list)
-    pages: list[SearchPage] = field(default_factory=list)
+    _generated = ("SearchResults",)
+    _defaults = defaults(models=list, collections=list, pages=list)
 
-
-def results_from_json(client: Client, data: dict[str, Any]) -> SearchResults:
-    """SearchResults from the API's JSON (kept in step with the generated model by a test)."""
-    return SearchResults(
-        query=data.get("query"),
-        models=[
-            SearchModel(
-                model=model_from_json(client, item["model"]) if item.get("model") else None,
-                metadata=item.get("metadata") or {},
-            )
-            for item in data.get("models") or ()
-        ],
-        collections=[
-            SearchCollection(
-                slug=item.get("slug"),
-                name=item.get("name"),
-                description=item.get("description"),
-                models=item.get("models") or [],
-            )
-            for item in data.get("collections") or ()
-        ],
-        pages=[
-            SearchPage(name=item.get("name"), href=item.get("href"))
-            for item in data.get("pages") or ()
-        ],
-    )
+    query: str | None
+    models: list[SearchModel]
+    collections: list[SearchCollection]
+    pages: list[SearchPage]
 
 
 def search(client: Client, query: str, *, limit: int = 20) -> SearchResults:
     """Search with a client (see ``Client.search``)."""
-    from replicate_api.api.search import search as operation
-
-    response = client._request(operation._get_kwargs(query=query, limit=limit))
-    return results_from_json(client, response.json())
+    data = client._call(
+        search_search.build_request(query=query, limit=limit), search_search.parse_response
+    )
+    return SearchResults._wrap(data, client)
 
 
 async def async_search(client: Client, query: str, *, limit: int = 20) -> SearchResults:
     """Search with a client, asynchronously (see ``Client.async_search``)."""
-    from replicate_api.api.search import search as operation
-
-    response = await client._async_request(operation._get_kwargs(query=query, limit=limit))
-    return results_from_json(client, response.json())
+    request = search_search.build_request(query=query, limit=limit)
+    return SearchResults._wrap(
+        await client._async_call(request, search_search.parse_response), client
+    )

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from replicate.pagination import Cursor, Page, cursor_request, page_from_json
-from replicate.resource import Namespace, Resource
+from replicate._generated import versions_delete, versions_get, versions_list
+from replicate.resource import Listing, Resource
 
 if TYPE_CHECKING:
     from replicate.client import Client
@@ -16,9 +15,11 @@ if TYPE_CHECKING:
 __all__ = ["Version", "Versions"]
 
 
-@dataclass(kw_only=True)
 class Version(Resource):
     """A version of a model.
+
+    Its fields are those of the API's version (``replicate_api.models.ModelVersion``);
+    ``created_at`` is a ``datetime``, as in replicate 1.x.
 
     Example::
 
@@ -26,37 +27,23 @@ class Version(Resource):
         print(version.id, version.created_at.year)
     """
 
+    _generated = ("ModelVersion",)
+    _timestamps_as_text = False
+
     id: str
     """The unique ID of the version."""
 
-    created_at: datetime.datetime | None = None
+    created_at: datetime.datetime | None
     """When the version was created."""
 
-    cog_version: str | None = None
+    cog_version: str | None
     """The version of Cog that built the version."""
 
-    openapi_schema: dict[str, Any] | None = None
+    openapi_schema: dict[str, Any] | None
     """An OpenAPI description of the model's inputs and outputs."""
 
 
-def version_from_json(data: dict[str, Any]) -> Version:
-    """A Version from the API's JSON (kept in step with the generated model by a test)."""
-    created_at = data.get("created_at")
-    return Version(
-        id=data["id"],
-        created_at=_timestamp(created_at) if isinstance(created_at, str) else None,
-        cog_version=data.get("cog_version"),
-        openapi_schema=data.get("openapi_schema"),
-    )
-
-
-def _timestamp(text: str) -> datetime.datetime:
-    from replicate_api.types import parse_timestamp
-
-    return parse_timestamp(text)
-
-
-class Versions(Namespace):
+class Versions(Listing[Version]):
     """The versions of one model: ``get``, ``list``, ``delete``, and ``async_*``.
 
     Example::
@@ -65,20 +52,18 @@ class Versions(Namespace):
         print([version.id for version in versions.list()])
     """
 
+    _resource = Version
+    _list = versions_list
+
     model: tuple[str, str]
     """The model, as ``(owner, name)``."""
 
     def __init__(self, client: Client, model: str | tuple[str, str] | Model) -> None:
         super().__init__(client)
-        from replicate.model import Model
+        from replicate.identifier import Reference
 
-        if isinstance(model, Model):
-            self.model = (model.owner, model.name)
-        elif isinstance(model, str):
-            owner, _, name = model.partition("/")
-            self.model = (owner, name)
-        else:
-            self.model = (model[0], model[1])
+        reference = Reference.model(model)
+        self.model = (reference.owner, reference.name)
 
     def get(self, id: str) -> Version:
         """A version of the model, by ID.
@@ -89,10 +74,7 @@ class Versions(Namespace):
                 "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa"
             )
         """
-        from replicate_api.api.versions import get
-
-        response = self._client._request(get._get_kwargs(*self.model, id))
-        return version_from_json(response.json())
+        return self._one(Version, versions_get, *self.model, id)
 
     async def async_get(self, id: str) -> Version:
         """A version of the model, by ID, asynchronously.
@@ -101,36 +83,7 @@ class Versions(Namespace):
 
             version = await model.versions.async_get("5c7d5dc6dd8b...")
         """
-        from replicate_api.api.versions import get
-
-        response = await self._client._async_request(get._get_kwargs(*self.model, id))
-        return version_from_json(response.json())
-
-    def list(self, cursor: Cursor = ...) -> Page[Version]:
-        """One page of the model's versions, newest first.
-
-        Example::
-
-            for version in model.versions.list():
-                print(version.id)
-        """
-        from replicate_api.api.versions import list_
-
-        request = cursor_request(cursor, lambda: list_._get_kwargs(*self.model))
-        return page_from_json(self._client._request(request).json(), version_from_json)
-
-    async def async_list(self, cursor: Cursor = ...) -> Page[Version]:
-        """One page of the model's versions, asynchronously.
-
-        Example::
-
-            page = await model.versions.async_list()
-        """
-        from replicate_api.api.versions import list_
-
-        request = cursor_request(cursor, lambda: list_._get_kwargs(*self.model))
-        response = await self._client._async_request(request)
-        return page_from_json(response.json(), version_from_json)
+        return await self._async_one(Version, versions_get, *self.model, id)
 
     def delete(self, id: str) -> bool:
         """Delete a version (of a private model you own) and its predictions.
@@ -139,11 +92,7 @@ class Versions(Namespace):
 
             model.versions.delete("5c7d5dc6dd8b...")  # True
         """
-        from replicate_api.api.versions import delete
-
-        # 202 Accepted is what the API answers; 204 is accepted too.
-        response = self._client._request(delete._get_kwargs(*self.model, id))
-        return response.status_code in (202, 204)
+        return self._done(versions_delete, *self.model, id)
 
     async def async_delete(self, id: str) -> bool:
         """Delete a version, asynchronously.
@@ -152,7 +101,7 @@ class Versions(Namespace):
 
             await model.versions.async_delete("5c7d5dc6dd8b...")
         """
-        from replicate_api.api.versions import delete
+        return await self._async_done(versions_delete, *self.model, id)
 
-        response = await self._client._async_request(delete._get_kwargs(*self.model, id))
-        return response.status_code in (202, 204)
+    def _list_args(self) -> tuple[Any, ...]:
+        return self.model

@@ -21,12 +21,12 @@ import binascii
 import hmac
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from hashlib import sha256
 from typing import TYPE_CHECKING, Any, overload
 
+from replicate._generated import webhooks_get_default_secret
 from replicate.exceptions import ReplicateException
-from replicate.resource import Namespace, Resource
+from replicate.resource import Namespace, Resource, defaults
 
 if TYPE_CHECKING:
     import httpx
@@ -51,14 +51,17 @@ SECRET_PREFIX = "whsec_"
 SIGNATURE_VERSION = "v1"
 
 
-@dataclass(kw_only=True)
 class WebhookSigningSecret(Resource):
     """A webhook signing secret, ``whsec_<base64 key>``.
 
     Example::
 
         secret = replicate.webhooks.default.secret()
+        same = WebhookSigningSecret(key="whsec_...")
     """
+
+    _generated = ("WebhookSecret",)
+    _defaults = defaults(key=str)
 
     key: str
     """The secret (never printed by ``repr``)."""
@@ -332,10 +335,7 @@ class Webhooks(Namespace):
 
                 secret = replicate.webhooks.default.secret()
             """
-            from replicate_api.api.webhooks import get_default_secret
-
-            response = self._client._request(get_default_secret._get_kwargs())
-            return secret_from_json(response.json())
+            return self._one(WebhookSigningSecret, webhooks_get_default_secret)
 
         async def async_secret(self) -> WebhookSigningSecret:
             """The signing secret, asynchronously.
@@ -344,16 +344,8 @@ class Webhooks(Namespace):
 
                 secret = await replicate.webhooks.default.async_secret()
             """
-            from replicate_api.api.webhooks import get_default_secret
-
-            response = await self._client._async_request(get_default_secret._get_kwargs())
-            return secret_from_json(response.json())
+            return await self._async_one(WebhookSigningSecret, webhooks_get_default_secret)
 
 
 validate = Webhooks.validate
 """``Webhooks.validate``, also reachable as ``replicate.webhooks.validate``."""
-
-
-def secret_from_json(data: dict[str, Any]) -> WebhookSigningSecret:
-    """A WebhookSigningSecret from the API's JSON."""
-    return WebhookSigningSecret(key=data.get("key") or "")

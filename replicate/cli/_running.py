@@ -20,7 +20,6 @@ Example::
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from dataclasses import dataclass
@@ -45,7 +44,6 @@ JSON = dict[str, Any]
 FIRST_POLL = 0.05
 """Seconds before the first poll; each next wait is 1.5 times longer, up to poll_interval."""
 
-_VERSION_ID = re.compile(r"^[0-9a-f]{64}$")
 _URL_PREFIXES = ("https://", "http://", "data:")
 
 
@@ -69,21 +67,22 @@ def resolve_target(client: Client, ref: str) -> Target:
 
         resolve_target(client, "replicate/hello-world").version_id  # '5c7d5dc6dd8b...'
     """
-    from replicate.identifier import ModelVersionIdentifier
+    from replicate.identifier import Reference
 
-    if _VERSION_ID.match(ref):
-        # a bare version ID: the API offers no way to its schema without the model's name
-        return Target(ref, None, None, ref, None, on_model=False)
     try:
-        owner, name, version_id = ModelVersionIdentifier.parse(ref)
+        reference = Reference.parse(ref)
     except ValueError:
         raise UsageError(
             f"invalid model {ref!r}: expected owner/name, owner/name:version or a version ID"
         ) from None
-    if version_id is not None:
+    owner, name = reference.owner, reference.name
+    if reference.kind == "version" and not owner:
+        # a bare version ID: the API offers no way to its schema without the model's name
+        return Target(ref, None, None, ref, None, on_model=False)
+    if reference.kind == "version":
         from replicate.version import Versions
 
-        version = Versions(client, (owner, name)).get(version_id)
+        version = Versions(client, (owner, name)).get(reference.version_id)
         return Target(ref, owner, name, version.id, version.openapi_schema, on_model=False)
     model = client.models.get(owner, name)
     latest = model.latest_version

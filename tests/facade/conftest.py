@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 
 import replicate
+from replicate._clock import Clock
 from replicate.client import Client
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "responses"
@@ -71,17 +74,27 @@ def client(api: FakeAPI) -> Client:
     return Client(TOKEN, base_url=BASE, transport=httpx.MockTransport(api), poll_interval=0)
 
 
+REAL_WAIT = 0.01
+"""The longest real wait of a test clock's sleep: time passes, but little of it."""
+
+
 @pytest.fixture(autouse=True)
-def no_retry_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Retries wait no real time; the waits asked for are recorded."""
-    waits: list[float] = []
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Every wait a client's clock is asked for (retry backoffs, polls, stream reconnects),
+    recorded; each lasts ``REAL_WAIT`` at most, so real time still passes for deadlines."""
+    recorded: list[float] = []
 
-    async def async_sleep(seconds: float) -> None:
-        waits.append(seconds)
+    def sleep(self: Clock, seconds: float) -> None:
+        recorded.append(seconds)
+        time.sleep(min(seconds, REAL_WAIT))
 
-    monkeypatch.setattr("replicate._retry._sleep", waits.append)
-    monkeypatch.setattr("replicate._retry._async_sleep", async_sleep)
-    return waits
+    async def async_sleep(self: Clock, seconds: float) -> None:
+        recorded.append(seconds)
+        await anyio.sleep(min(seconds, REAL_WAIT))
+
+    monkeypatch.setattr(Clock, "sleep", sleep)
+    monkeypatch.setattr(Clock, "async_sleep", async_sleep)
+    return recorded
 
 
 @pytest.fixture(params=["sync", "async"])

@@ -76,10 +76,10 @@ def test_timeouts_per_client_and_per_call(api: FakeAPI) -> None:
 def test_one_pool_shared_by_copies_and_by_the_raw_api(api: FakeAPI) -> None:
     client = recording_client(api, api_token=TOKEN)
     client.predictions.get(PREDICTION["id"])
-    pool = client._pool.sync_http()
+    pool = client._connections.sync_http()
     client.predictions.get(PREDICTION["id"])
-    assert client._pool.sync_http() is pool
-    assert client.with_options(timeout=1)._pool.sync_http() is pool
+    assert client._connections.sync_http() is pool
+    assert client.with_options(timeout=1)._connections.sync_http() is pool
     assert client.api.get_httpx_client() is pool
 
     from replicate_api.api.predictions import get
@@ -95,7 +95,7 @@ def test_async_functions_survive_repeated_asyncio_run(api: FakeAPI) -> None:
 
     async def main() -> str:
         prediction = await client.predictions.async_get(PREDICTION["id"])
-        pools.append(client._pool.async_http())
+        pools.append(client._connections.async_http())
         return prediction.id
 
     assert asyncio.run(main()) == asyncio.run(main()) == PREDICTION["id"]
@@ -105,13 +105,13 @@ def test_async_functions_survive_repeated_asyncio_run(api: FakeAPI) -> None:
 def test_context_managers_close_the_pool(api: FakeAPI) -> None:
     with recording_client(api, api_token=TOKEN) as client:
         client.predictions.get(PREDICTION["id"])
-        pool = client._pool.sync_http()
+        pool = client._connections.sync_http()
     assert pool.is_closed
 
     async def main() -> bool:
         async with recording_client(api, api_token=TOKEN) as client:
             await client.predictions.async_get(PREDICTION["id"])
-            async_pool = client._pool.async_http()
+            async_pool = client._connections.async_http()
         return async_pool.is_closed
 
     assert asyncio.run(main())

@@ -1,4 +1,5 @@
-"""The facade decodes JSON itself, for speed: it must agree with the generated models."""
+"""Facade objects show the generated models' fields as replicate 1.x does (text timestamps,
+plain strings for enums, dicts for nested objects without a facade class)."""
 
 from __future__ import annotations
 
@@ -7,13 +8,12 @@ from typing import Any
 import pytest
 from conftest import FIXTURES, fixture
 
-from replicate.client import Client
-from replicate.deployment import deployment_from_json
-from replicate.file import file_from_json
-from replicate.model import model_from_json
-from replicate.prediction import prediction_from_json
-from replicate.training import training_from_json
-from replicate.version import version_from_json
+from replicate.deployment import Deployment as FacadeDeployment
+from replicate.file import File
+from replicate.model import Model as FacadeModel
+from replicate.prediction import Prediction as FacadePrediction
+from replicate.training import Training as FacadeTraining
+from replicate.version import Version
 
 PREDICTIONS = sorted(
     path.stem for path in FIXTURES.glob("prediction_*.json") if "list" not in path.stem
@@ -44,7 +44,7 @@ def test_predictions_agree(name: str) -> None:
     data = fixture(name)
     items = data.get("results", [data])
     for item in items:
-        ours = prediction_from_json(Client(), item)
+        ours = FacadePrediction(**item)
         theirs = Prediction.from_dict(item)
         assert ours.id == theirs.id
         assert ours.status == _text(theirs.status)
@@ -71,7 +71,7 @@ def test_models_and_versions_agree(name: str) -> None:
     from replicate_api.models import Model
 
     data = fixture(name)
-    ours, theirs = model_from_json(Client(), data), Model.from_dict(data)
+    ours, theirs = FacadeModel(**data), Model.from_dict(data)
     for field in (
         "owner",
         "name",
@@ -89,7 +89,7 @@ def test_models_and_versions_agree(name: str) -> None:
     assert ours.latest_version.id == theirs.latest_version.id
     assert ours.latest_version.created_at == theirs.latest_version.created_at
     assert ours.latest_version.openapi_schema == _text(theirs.latest_version.openapi_schema)
-    version = version_from_json(data["latest_version"])
+    version = Version(**data["latest_version"])
     assert version.cog_version == theirs.latest_version.cog_version
 
 
@@ -98,7 +98,7 @@ def test_trainings_agree() -> None:
 
     for name in ("training_nulls", "training_succeeded_weights_url"):
         data = fixture(name)
-        ours, theirs = training_from_json(Client(), data), Training.from_dict(data)
+        ours, theirs = FacadeTraining(**data), Training.from_dict(data)
         assert (ours.id, ours.status) == (theirs.id, _text(theirs.status))
         for field in (
             "created_at",
@@ -117,7 +117,7 @@ def test_deployments_and_files_agree() -> None:
     from replicate_api.models import Deployment, FileResource
 
     data = fixture("deployment_nested_created_at")
-    ours, theirs = deployment_from_json(Client(), data), Deployment.from_dict(data)
+    ours, theirs = FacadeDeployment(**data), Deployment.from_dict(data)
     release, their_release = ours.current_release, theirs.current_release
     assert release is not None
     assert release.number == their_release.number
@@ -128,7 +128,7 @@ def test_deployments_and_files_agree() -> None:
     assert release.configuration.hardware == their_release.configuration.hardware
 
     data = fixture("file_undocumented_fields")
-    file, their_file = file_from_json(data), FileResource.from_dict(data)
+    file, their_file = File(**data), FileResource.from_dict(data)
     assert (file.id, file.size, file.content_type) == (
         their_file.id,
         their_file.size,

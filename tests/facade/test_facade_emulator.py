@@ -401,29 +401,29 @@ def test_raw_access_through_client_api(client: Client, call: Caller, emu: Emulat
 
 
 def test_get_is_retried_after_503s(
-    client: Client, call: Caller, emu: Emulator, no_retry_sleep: list[float]
+    client: Client, call: Caller, emu: Emulator, waits: list[float]
 ) -> None:
     created = call(client.predictions, "create", HELLO_WORLD_VERSION, {"text": "again"})
     seen = len(emu.faults.history)
     emu.faults.add("GET /v1/predictions/{id}", status=503, times=2)
     assert call(client.predictions, "get", created.id).id == created.id
     assert [record.status for record in emu.faults.history[seen:]] == [503, 503]
-    assert len(no_retry_sleep) == 2
+    assert len(waits) == 2
 
 
 def test_create_is_retried_through_a_429_storm(
-    client: Client, call: Caller, emu: Emulator, no_retry_sleep: list[float]
+    client: Client, call: Caller, emu: Emulator, waits: list[float]
 ) -> None:
     predictions = emu.app.store.predictions
     count = len(predictions)
     emu.faults.add("POST /v1/predictions", status=429, times=3, retry_after=0)
     created = call(client.predictions, "create", HELLO_WORLD_VERSION, {"text": "storm"})
     assert list(predictions)[count:] == [created.id]  # created once, after three refusals
-    assert no_retry_sleep == [0.0, 0.0, 0.0]  # Retry-After: 0 honoured
+    assert waits == [0.0, 0.0, 0.0]  # Retry-After: 0 honoured
 
 
 def test_create_that_reached_the_server_is_not_retried(
-    client: Client, call: Caller, emu: Emulator, no_retry_sleep: list[float]
+    client: Client, call: Caller, emu: Emulator, waits: list[float]
 ) -> None:
     predictions = emu.app.store.predictions
     count, seen = len(predictions), len(emu.faults.history)
@@ -432,7 +432,7 @@ def test_create_that_reached_the_server_is_not_retried(
         call(client.predictions, "create", HELLO_WORLD_VERSION, {"text": "once"})
     assert [record.kind for record in emu.faults.history[seen:]] == ["close"]  # sent once
     assert len(predictions) == count  # the emulator drops it before its route runs
-    assert no_retry_sleep == []
+    assert waits == []
     assert "the prediction may exist" in str(caught.value)
     assert "replicate.predictions.list()" in str(caught.value)
 

@@ -18,6 +18,7 @@ from replicate.exceptions import (
     ReplicateException,
     ServerError,
 )
+from replicate.prediction import Prediction
 
 
 @pytest.mark.parametrize(
@@ -65,7 +66,7 @@ def test_generated_unexpected_status_converts() -> None:
 
 
 def test_model_error_carries_the_prediction(client: Client) -> None:
-    prediction = client.predictions._decode({"id": "x", "status": "failed", "error": "oops"})
+    prediction = Prediction(**{"id": "x", "status": "failed", "error": "oops"}).bind(client)
     error = ModelError(prediction)
     assert error.prediction is prediction and str(error) == "oops"
     assert isinstance(error, ReplicateException)

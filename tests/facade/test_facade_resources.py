@@ -135,7 +135,7 @@ def test_prediction_reload_wait_cancel(client: Client, api: FakeAPI, call: Any) 
         httpx.Response(200, json={**STARTING, "status": "aborted"}),  # terminal: no endless poll
     )
     api.json("POST", path + "/cancel", {**STARTING, "status": "canceled"})
-    prediction = client.predictions._decode(dict(STARTING))
+    prediction = Prediction(**dict(STARTING)).bind(client)
     call(prediction, "reload")
     assert prediction.status == "processing"
     call(prediction, "wait")
@@ -152,7 +152,7 @@ def test_prediction_output_iterator(client: Client, api: FakeAPI, call: Any) -> 
         httpx.Response(200, json={**STARTING, "status": "processing", "output": ["a"]}),
         httpx.Response(200, json={**STARTING, "status": "succeeded", "output": ["a", "b", "c"]}),
     )
-    prediction = client.predictions._decode(dict(STARTING))
+    prediction = Prediction(**dict(STARTING)).bind(client)
     if call.mode == "sync":
         items = list(prediction.output_iterator())
     else:
@@ -164,7 +164,7 @@ def test_prediction_output_iterator(client: Client, api: FakeAPI, call: Any) -> 
         items = asyncio.run(collect())
     assert items == ["a", "b", "c"]
 
-    failed = client.predictions._decode({**STARTING, "status": "failed", "error": "boom"})
+    failed = Prediction(**{**STARTING, "status": "failed", "error": "boom"}).bind(client)
     with pytest.raises(ModelError, match="boom") as raised:
         list(failed.output_iterator())
     assert raised.value.prediction is failed
@@ -172,10 +172,10 @@ def test_prediction_output_iterator(client: Client, api: FakeAPI, call: Any) -> 
 
 def test_prediction_progress(client: Client) -> None:
     processing = fixture("prediction_processing_no_output")
-    progress = client.predictions._decode(processing).progress
+    progress = Prediction(**processing).bind(client).progress
     assert progress is not None
     assert (progress.percentage, progress.current, progress.total) == (0.45, 9, 20)
-    assert client.predictions._decode(STARTING).progress is None
+    assert Prediction(**STARTING).bind(client).progress is None
 
 
 # -- models and versions ------------------------------------------------------------------------
@@ -244,7 +244,7 @@ def test_versions(client: Client, api: FakeAPI, call: Any) -> None:
     api.json("GET", base, page(latest))
     api.json("GET", f"{base}/{VERSION}", latest)
     api.add("DELETE", f"{base}/{VERSION}", httpx.Response(204))
-    versions = client.models._decode(MODEL).versions
+    versions = Model(**MODEL).bind(client).versions
     assert call(versions, "list")[0].id == VERSION
     assert call(versions, "get", VERSION).cog_version == latest["cog_version"]
     assert call(versions, "delete", VERSION) is True

@@ -84,7 +84,7 @@ def test_no_retry_once_the_limit_is_reached() -> None:
 
 
 def test_get_is_retried_on_503_with_backoff(
-    client: Client, api: FakeAPI, call: Any, no_retry_sleep: list[float]
+    client: Client, api: FakeAPI, call: Any, waits: list[float]
 ) -> None:
     api.add(
         "GET",
@@ -95,18 +95,18 @@ def test_get_is_retried_on_503_with_backoff(
     )
     assert call(client.predictions, "get", PREDICTION["id"]).id == PREDICTION["id"]
     assert len(api.requests) == 3
-    assert len(no_retry_sleep) == 2 and no_retry_sleep[1] > no_retry_sleep[0] * 1.2
+    assert len(waits) == 2 and waits[1] > waits[0] * 1.2
 
 
 def test_retry_after_header_sets_the_wait(
-    client: Client, api: FakeAPI, call: Any, no_retry_sleep: list[float]
+    client: Client, api: FakeAPI, call: Any, waits: list[float]
 ) -> None:
     throttled = httpx.Response(
         429, headers={"Retry-After": "3"}, json=fixture("problem_429_predictions_create")
     )
     api.add("POST", "/v1/predictions", throttled, httpx.Response(201, json=PREDICTION))
     call(client.predictions, "create", "a" * 64, {})
-    assert no_retry_sleep == [3.0]
+    assert waits == [3.0]
     assert len(api.requests) == 2  # a 429 means the server refused: safe to send again
 
 

@@ -13,7 +13,7 @@ hypothesis = pytest.importorskip("hypothesis")  # a dev dependency
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from replicate import _files  # noqa: E402
+from replicate import _file_output, _files  # noqa: E402
 from replicate.client import Client  # noqa: E402
 from replicate.helpers import encode_json  # noqa: E402
 from replicate.testing._resources_files import parse_multipart  # noqa: E402
@@ -130,9 +130,9 @@ def test_auto_inlines_exactly_the_small_files(size: int) -> None:
 def test_filenames_fit_the_api(name: str) -> None:
     clipped = _files.clip_filename(name)
     assert clipped and "/" not in clipped and "\\" not in clipped
-    assert len(clipped.encode()) <= _files.MAX_FILENAME_BYTES
+    assert len(clipped.encode()) <= _file_output.MAX_FILENAME_BYTES
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    if base and len(base.encode()) <= _files.MAX_FILENAME_BYTES:
+    if base and len(base.encode()) <= _file_output.MAX_FILENAME_BYTES:
         assert clipped == base
     stem, dot, suffix = base.rpartition(".")
     if dot and stem and 0 < len(suffix.encode()) <= 16 and "." not in suffix:

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from replicate._run import OutputKind, Target, output_kind
+from replicate._run import OutputKind, output_kind
 from replicate._wait import (
     MAX_STREAM_RECONNECTS,
     Deadline,
@@ -21,7 +21,7 @@ from replicate._wait import (
     wait_read_timeout,
     wait_window,
 )
-from replicate.identifier import ModelVersionIdentifier
+from replicate.identifier import ModelVersionIdentifier, Reference
 
 VERSION = "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa"
 
@@ -144,26 +144,27 @@ version_ids = st.text(alphabet="0123456789abcdef", min_size=64, max_size=64)
 
 @given(owner=names, name=names, version=version_ids)
 def test_references_name_what_they_say(owner: str, name: str, version: str) -> None:
-    with_version = Target.of(f"{owner}/{name}:{version}")
+    with_version = Reference.parse(f"{owner}/{name}:{version}")
     assert (with_version.owner, with_version.name, with_version.version_id) == (
         owner,
         name,
         version,
     )
     assert with_version.names_version
-    model_only = Target.of(f"{owner}/{name}")
-    assert (model_only.owner, model_only.name, model_only.version_id) == (owner, name, None)
+    model_only = Reference.parse(f"{owner}/{name}")
+    assert (model_only.owner, model_only.name, model_only.version_id) == (owner, name, "")
+    assert model_only.kind == "model" and with_version.kind == "version"
     assert not model_only.names_version  # as in 1.x: no version to read the output type from
-    bare = Target.of(version)
+    bare = Reference.parse(version)
     assert (bare.version_id, bare.owner) == (version, "")
     assert not bare.names_version
-    assert Target.of(ModelVersionIdentifier(owner, name, version)).version_id == version
+    assert Reference.parse(ModelVersionIdentifier(owner, name, version)).version_id == version
 
 
 @given(text=st.text(max_size=40))
 def test_anything_else_is_rejected_or_parsed_consistently(text: str) -> None:
     try:
-        target = Target.of(text)
+        target = Reference.parse(text)
     except ValueError:
         return
     if target.owner:
@@ -175,4 +176,4 @@ def test_anything_else_is_rejected_or_parsed_consistently(text: str) -> None:
 def test_invalid_references() -> None:
     for bad in ("", "no-slash", "a/b/c", "/name", "owner/"):
         with pytest.raises(ValueError):
-            Target.of(bad)
+            Reference.parse(bad)

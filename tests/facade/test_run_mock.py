@@ -10,8 +10,10 @@ import httpx
 import pytest
 from conftest import BASE, TOKEN, FakeAPI, fixture
 
+from replicate._clock import Clock
 from replicate.client import Client
 from replicate.exceptions import DeadlineExceededError, ModelError
+from replicate.prediction import Prediction
 from replicate.version import Version
 
 VERSION = "5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa"
@@ -33,19 +35,6 @@ ITERATOR_SCHEMA = {
 
 def state(status: str, **fields: Any) -> dict[str, Any]:
     return {**STARTING, "status": status, **fields}
-
-
-@pytest.fixture
-def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """The waiting loops' sleeps, recorded instead of slept."""
-    waits: list[float] = []
-
-    async def async_sleep(seconds: float) -> None:
-        waits.append(seconds)
-
-    monkeypatch.setattr("replicate._wait._sleep", waits.append)
-    monkeypatch.setattr("replicate._wait._async_sleep", async_sleep)
-    return waits
 
 
 @pytest.fixture
@@ -83,7 +72,7 @@ def test_cancel_after_header(client: Client, api: FakeAPI, call: Any) -> None:
 
 
 def test_polling_starts_fast_and_backs_off(
-    polling_client: Client, api: FakeAPI, sleeps: list[float], call: Any
+    polling_client: Client, api: FakeAPI, waits: list[float], call: Any
 ) -> None:
     api.json("POST", "/v1/models/a/b/predictions", STARTING, status=201)
     api.add(
@@ -95,11 +84,11 @@ def test_polling_starts_fast_and_backs_off(
     )
     assert call(polling_client, "run", "a/b", {}, wait=False) == "done"
     # an early "starting" reply costs 50 ms, not a whole interval
-    assert sleeps == [0.05, 0.1, 0.2, 0.4, 0.5, 0.5, 0.5]
+    assert waits == [0.05, 0.1, 0.2, 0.4, 0.5, 0.5, 0.5]
 
 
 def test_unknown_statuses_do_not_crash_or_hang(
-    polling_client: Client, api: FakeAPI, sleeps: list[float], call: Any
+    polling_client: Client, api: FakeAPI, waits: list[float], call: Any
 ) -> None:
     api.json("POST", "/v1/models/a/b/predictions", STARTING, status=201)
     api.add(
@@ -111,21 +100,21 @@ def test_unknown_statuses_do_not_crash_or_hang(
         ),
     )
     assert call(polling_client, "run", "a/b", {}, wait=False) == "kept"
-    assert len(sleeps) == 2
+    assert len(waits) == 2
 
 
 @pytest.mark.parametrize("status", ["canceled", "aborted"])
 def test_wait_stops_on_canceled_and_aborted(
-    polling_client: Client, api: FakeAPI, sleeps: list[float], call: Any, status: str
+    polling_client: Client, api: FakeAPI, waits: list[float], call: Any, status: str
 ) -> None:
     api.add("GET", GET, httpx.Response(200, json=state(status)))
-    prediction = polling_client.predictions._decode(dict(STARTING))
+    prediction = Prediction(**dict(STARTING)).bind(polling_client)
     call(prediction, "wait")
     assert prediction.status == status and len(api.requests) == 1
 
 
 def test_done_before_the_api_shows_it(
-    polling_client: Client, api: FakeAPI, sleeps: list[float]
+    polling_client: Client, api: FakeAPI, waits: list[float]
 ) -> None:
     stream_url = f"{BASE}/predictions/{PID}/stream"
     body = b"id: 1\nevent: output\ndata: hi\n\nid: 2\nevent: done\ndata: {}\n\n"
@@ -140,10 +129,10 @@ def test_done_before_the_api_shows_it(
         httpx.Response(200, json=state("processing")),
         httpx.Response(200, json=state("succeeded", output="hi")),
     )
-    prediction = polling_client.predictions._decode({**STARTING, "urls": {"stream": stream_url}})
+    prediction = Prediction(**{**STARTING, "urls": {"stream": stream_url}}).bind(polling_client)
     prediction.wait()
     assert prediction.status == "succeeded"
-    assert sleeps == [0.05]  # one fetch after done, then the fast schedule
+    assert waits == [0.05]  # one fetch after done, then the fast schedule
 
 
 def test_version_output_type_is_fetched_once(client: Client, api: FakeAPI, call: Any) -> None:
@@ -180,7 +169,7 @@ def test_a_version_object_from_old_cog_iterates(client: Client, api: FakeAPI) ->
 
 
 def test_failed_after_waiting_raises_model_error(
-    polling_client: Client, api: FakeAPI, sleeps: list[float], call: Any
+    polling_client: Client, api: FakeAPI, waits: list[float], call: Any
 ) -> None:
     api.json("POST", "/v1/models/a/b/predictions", STARTING, status=201)
     api.json("GET", GET, state("failed", error="CUDA out of memory"))
@@ -189,13 +178,17 @@ def test_failed_after_waiting_raises_model_error(
     assert raised.value.prediction.status == "failed"
 
 
-def test_interrupt_while_polling_cancels(
-    polling_client: Client, api: FakeAPI, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def interrupt(seconds: float) -> None:
+class Interrupted(Clock):
+    """A clock whose first wait is cut short by Ctrl-C."""
+
+    def sleep(self, seconds: float) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("replicate._wait._sleep", interrupt)
+
+def test_interrupt_while_polling_cancels(api: FakeAPI) -> None:
+    polling_client = Client(
+        TOKEN, base_url=BASE, transport=httpx.MockTransport(api), clock=Interrupted()
+    )
     api.json("POST", "/v1/models/a/b/predictions", STARTING, status=201)
     api.json("POST", f"{GET}/cancel", state("canceled"))
     with pytest.raises(KeyboardInterrupt):

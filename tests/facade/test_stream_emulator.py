@@ -138,7 +138,7 @@ def test_error_event_raises_stream_error(client: Client, emu: Emulator) -> None:
 
 
 def test_a_prediction_without_a_stream(client: Client) -> None:
-    prediction = client.predictions._decode({"id": "abc", "urls": {"get": "x"}})
+    prediction = Prediction(**{"id": "abc", "urls": {"get": "x"}}).bind(client)
     with pytest.raises(ReplicateError, match="does not support streaming"):
         list(prediction.stream())
 

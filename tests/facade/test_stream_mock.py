@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from replicate._stream import ServerSentEvent, aiter_events, iter_events
 from replicate.client import Client
 from replicate.exceptions import StreamError
+from replicate.prediction import Prediction
 
 TOKEN = "r8_stream_test_token"
 BASE = "https://api.replicate.com/v1"
@@ -82,18 +83,6 @@ def make_client(server: Any, **options: Any) -> Client:
     return Client(TOKEN, base_url=BASE, transport=httpx.MockTransport(server), **options)
 
 
-@pytest.fixture(autouse=True)
-def no_reconnect_sleep(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    waits: list[float] = []
-
-    async def async_sleep(seconds: float) -> None:
-        waits.append(seconds)
-
-    monkeypatch.setattr("replicate._stream._sleep", waits.append)
-    monkeypatch.setattr("replicate._stream._async_sleep", async_sleep)
-    return waits
-
-
 def read(client: Client, url: str = STREAM, **options: Any) -> list[ServerSentEvent]:
     return list(iter_events(client, url, **options))
 
@@ -137,14 +126,12 @@ def test_unknown_event_types_pass_through(reader: Any) -> None:
     assert events[1].event.value == "output"  # as replicate 1.x's enum
 
 
-def test_resumes_after_a_drop_with_last_event_id(
-    reader: Any, no_reconnect_sleep: list[float]
-) -> None:
+def test_resumes_after_a_drop_with_last_event_id(reader: Any, waits: list[float]) -> None:
     server = EventServer([("output", str(i)) for i in range(6)], cuts=[2, 3])
     events = reader(make_client(server))
     assert [e.data for e in events if e.event == "output"] == ["0", "1", "2", "3", "4", "5"]
     assert [r.headers.get("last-event-id") for r in server.requests] == [None, "2", "5"]
-    assert no_reconnect_sleep == []  # a drop after progress reconnects at once
+    assert waits == []  # a drop after progress reconnects at once
 
 
 def test_a_stream_that_ends_without_done_resumes(reader: Any) -> None:
@@ -153,14 +140,12 @@ def test_a_stream_that_ends_without_done_resumes(reader: Any) -> None:
     assert [e.event for e in events] == ["output", "output", "done"]
 
 
-def test_gives_up_after_repeated_drops_without_progress(
-    reader: Any, no_reconnect_sleep: list[float]
-) -> None:
+def test_gives_up_after_repeated_drops_without_progress(reader: Any, waits: list[float]) -> None:
     server = EventServer([("output", "a")], cuts=[0] * 10)
     with pytest.raises(httpx.RemoteProtocolError):
         reader(make_client(server))
     assert len(server.requests) == 6  # the first try, then 5 reconnections
-    assert no_reconnect_sleep[0] > 0  # backing off after the immediate first one
+    assert waits[0] > 0  # backing off after the immediate first one
 
 
 def test_not_an_event_stream(reader: Any) -> None:
@@ -183,7 +168,7 @@ def test_token_goes_to_a_stream_host_over_https_only(reader: Any) -> None:
 def test_error_event_raises_stream_error_from_prediction_stream() -> None:
     server = EventServer([("output", "a"), ("error", json.dumps({"detail": "CUDA OOM"}))])
     client = make_client(server)
-    prediction = client.predictions._decode({"id": "p1", "urls": {"stream": STREAM}})
+    prediction = Prediction(**{"id": "p1", "urls": {"stream": STREAM}}).bind(client)
     seen: list[str] = []
     with pytest.raises(StreamError, match="CUDA OOM") as raised:
         for event in prediction.stream():
@@ -204,16 +189,13 @@ def test_file_outputs_in_a_stream(reader: Any) -> None:
     url = "https://replicate.delivery/pbxt/abc/out-0.png"
     server = EventServer([("output", url), ("output", "plain text")])
     client = make_client(server)
-    prediction = client.predictions._decode({"id": "p1", "urls": {"stream": STREAM}})
+    prediction = Prediction(**{"id": "p1", "urls": {"stream": STREAM}}).bind(client)
     events = list(prediction.stream())
     assert str(events[0]) == url and not isinstance(events[0].data, str)
     assert events[1].data == "plain text"
     server = EventServer([("output", url)])
-    plain = list(
-        make_client(server)
-        .predictions._decode({"id": "p1", "urls": {"stream": STREAM}})
-        .stream(use_file_output=False)
-    )
+    prediction = Prediction(id="p1", urls={"stream": STREAM}).bind(make_client(server))
+    plain = list(prediction.stream(use_file_output=False))
     assert plain[0].data == url
 
 
