@@ -471,6 +471,24 @@ def test_timestamps_are_parsed_on_first_read_only(monkeypatch: pytest.MonkeyPatc
     assert prediction.to_dict() == fixture
 
 
+def test_nested_models_are_decoded_on_first_read_only() -> None:
+    fixture = load("prediction_source_cli.json")
+    prediction = Prediction.from_dict(load("prediction_source_cli.json"))
+    assert prediction.to_dict() == fixture
+    assert type(prediction._raw_urls) is dict  # not decoded yet
+
+    urls = prediction.urls
+    assert isinstance(urls, PredictionUrls) and urls.get == fixture["urls"]["get"]
+    assert prediction.urls is urls  # decoded once
+    assert prediction.to_dict() == fixture
+
+    # a nested object without the keys its model requires stays the dict the API sent
+    data = {**load("model_hello_world.json"), "default_example": {"output": "hello"}}
+    model = Model.from_dict(dict(data))
+    assert model.default_example == {"output": "hello"}
+    assert model.to_dict() == data
+
+
 def test_a_value_that_is_no_timestamp_stays_as_sent() -> None:
     data = {**load("training_nulls.json"), "created_at": "yesterday", "started_at": 1728994287}
 
