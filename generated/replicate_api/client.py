@@ -13,12 +13,21 @@ class _SharedHTTPX:
     the holder; the copies' own headers, cookies and timeout go on each request instead.
     """
 
-    __slots__ = ("settings", "sync", "async_")
+    __slots__ = ("async_", "maker", "settings", "sync")
 
-    def __init__(self, settings: dict[str, Any]) -> None:
+    def __init__(self, settings: dict[str, Any], maker: tuple[Any, ...] | None) -> None:
         self.settings = settings
+        self.maker = maker
+        """What the client that made the holder sends with every request (its headers,
+        cookies, timeout and token objects), which the httpx clients made from ``settings``
+        send already (None once an httpx client was set by hand)."""
         self.sync: httpx.Client | None = None
         self.async_: httpx.AsyncClient | None = None
+
+
+def _same(these: tuple[Any, ...], those: tuple[Any, ...] | None) -> bool:
+    """Whether two clients' settings are the very same objects (no copy changed any)."""
+    return those is not None and all(this is that for this, that in zip(these, those, strict=True))
 
 
 @define
@@ -63,7 +72,10 @@ class Client:
 
     # Last: made from the fields above; an init argument so that evolve carries it to copies.
     _shared: _SharedHTTPX = field(
-        default=Factory(lambda self: _SharedHTTPX(self._httpx_settings()), takes_self=True),
+        default=Factory(
+            lambda self: _SharedHTTPX(self._httpx_settings(), self._sent_with_every_request()),
+            takes_self=True,
+        ),
         kw_only=True,
         alias="_shared",
         repr=False,
@@ -73,6 +85,9 @@ class Client:
     def _own_headers(self) -> dict[str, str]:
         """The headers this client sends with every request, cookies aside (a new dict)."""
         return dict(self._headers)
+
+    def _sent_with_every_request(self) -> tuple[Any, ...]:
+        return (self._headers, self._cookies, self._timeout)
 
     def _httpx_settings(self) -> dict[str, Any]:
         return {
@@ -86,11 +101,15 @@ class Client:
         }
 
     def prepare_request(self, request: dict[str, Any]) -> dict[str, Any]:
-        """The request (what an endpoint's build_request returns) with this client's settings.
+        """The request (what an endpoint's build_request returns) as send_request sends it.
 
-        Adds its headers, its cookies in a Cookie header (httpx deprecates per-request
-        cookies) and its timeout, when it has one. A header the request sets wins.
+        Adds what the httpx clients do not send already: a copy's headers, its cookies in a
+        Cookie header (httpx deprecates per-request cookies) and its timeout, when it has one.
+        A header the request sets wins. For the client whose settings made the httpx clients,
+        that is nothing.
         """
+        if "cookies" not in request and _same(self._sent_with_every_request(), self._shared.maker):
+            return request  # the client that made the pool: its httpx clients send all that
         headers: dict[str, Any] = self._own_headers()
         prepared = dict(request)
         cookies = {**self._cookies, **(prepared.pop("cookies", None) or {})}
@@ -134,6 +153,7 @@ class Client:
         from); prepare_request still adds their headers, cookies and timeout to each request.
         """
         self._shared.sync = client
+        self._shared.maker = None  # it sends none of this client's settings by itself
         return self
 
     def get_httpx_client(self) -> httpx.Client:
@@ -159,6 +179,7 @@ class Client:
         from); prepare_request still adds their headers, cookies and timeout to each request.
         """
         self._shared.async_ = async_client
+        self._shared.maker = None
         return self
 
     def get_async_httpx_client(self) -> httpx.AsyncClient:
@@ -226,7 +247,10 @@ class AuthenticatedClient:
     auth_header_name: str = "Authorization"
     # Last: made from the fields above; an init argument so that evolve carries it to copies.
     _shared: _SharedHTTPX = field(
-        default=Factory(lambda self: _SharedHTTPX(self._httpx_settings()), takes_self=True),
+        default=Factory(
+            lambda self: _SharedHTTPX(self._httpx_settings(), self._sent_with_every_request()),
+            takes_self=True,
+        ),
         kw_only=True,
         alias="_shared",
         repr=False,
@@ -240,6 +264,9 @@ class AuthenticatedClient:
         auth = f"{self.prefix} {self.token}" if self.prefix else self.token
         return {**self._headers, self.auth_header_name: auth}
 
+    def _sent_with_every_request(self) -> tuple[Any, ...]:
+        return (self._headers, self._cookies, self._timeout, self.token, self.prefix)
+
     def _httpx_settings(self) -> dict[str, Any]:
         return {
             "base_url": self._base_url,
@@ -252,12 +279,15 @@ class AuthenticatedClient:
         }
 
     def prepare_request(self, request: dict[str, Any]) -> dict[str, Any]:
-        """The request (what an endpoint's build_request returns) with this client's settings.
+        """The request (what an endpoint's build_request returns) as send_request sends it.
 
-        Adds its headers (Authorization too, when it has a token), its cookies in a Cookie
-        header (httpx deprecates per-request cookies) and its timeout, when it has one. A
-        header the request sets wins.
+        Adds what the httpx clients do not send already: a copy's headers (Authorization too,
+        when it has a token), its cookies in a Cookie header (httpx deprecates per-request
+        cookies) and its timeout, when it has one. A header the request sets wins. For the
+        client whose settings made the httpx clients, that is nothing.
         """
+        if "cookies" not in request and _same(self._sent_with_every_request(), self._shared.maker):
+            return request  # the client that made the pool: its httpx clients send all that
         headers: dict[str, Any] = self._own_headers()
         prepared = dict(request)
         cookies = {**self._cookies, **(prepared.pop("cookies", None) or {})}
@@ -301,6 +331,7 @@ class AuthenticatedClient:
         from); prepare_request still adds their headers, cookies and timeout to each request.
         """
         self._shared.sync = client
+        self._shared.maker = None  # it sends none of this client's settings by itself
         return self
 
     def get_httpx_client(self) -> httpx.Client:
@@ -326,6 +357,7 @@ class AuthenticatedClient:
         from); prepare_request still adds their headers, cookies and timeout to each request.
         """
         self._shared.async_ = async_client
+        self._shared.maker = None
         return self
 
     def get_async_httpx_client(self) -> httpx.AsyncClient:

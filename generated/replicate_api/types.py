@@ -2,7 +2,7 @@
 """Contains some shared types for properties"""
 
 import datetime
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from http import HTTPStatus
 from typing import IO, Any, BinaryIO, Generic, Literal, TypeVar
 
@@ -111,28 +111,32 @@ def timestamp_or_text(text: str) -> Any:
         return text
 
 
-class LazyTimestamp:
-    """A timestamp field that keeps the API's text until it is first read.
+class LazyField:
+    """A field that keeps what the API sent until it is first read.
 
-    Wraps the attrs slot of the field: reading a text parses it (``timestamp_or_text``) and
-    stores the result back, so it is parsed once; any other value (a datetime, None, UNSET)
-    reads as it is. ``from_dict`` and ``to_dict`` move the text through the bare slot, kept
-    on the class as ``_raw_<name>``. Installed by ``lazy_timestamps``.
+    Wraps the attrs slot of the field: reading a value of the raw JSON type (a timestamp's
+    text, a nested model's dict) decodes it and stores the result back, so it is decoded once;
+    any other value (already decoded, None, UNSET) reads as it is, and a value that does not
+    decode stays as the API sent it. ``from_dict`` and ``to_dict`` move the raw value through
+    the bare slot, kept on the class as ``_raw_<name>``. Installed by ``lazy_fields``.
     """
 
-    __slots__ = ("_slot",)
+    __slots__ = ("_decode", "_raw_type", "_slot")
 
-    def __init__(self, slot: Any) -> None:
+    def __init__(self, slot: Any, raw_type: type, decode: Callable[[Any], Any]) -> None:
         self._slot = slot
+        self._raw_type = raw_type
+        self._decode = decode
 
     def __get__(self, instance: object, owner: type | None = None) -> Any:
         if instance is None:
             return self
         value = self._slot.__get__(instance, owner)
-        if type(value) is str:
-            value = timestamp_or_text(value)
-            if type(value) is not str:
-                self._slot.__set__(instance, value)
+        if type(value) is self._raw_type:
+            decoded = self._decode(value)
+            if decoded is not value:
+                self._slot.__set__(instance, decoded)
+            return decoded
         return value
 
     def __set__(self, instance: object, value: Any) -> None:
@@ -142,23 +146,42 @@ class LazyTimestamp:
         self._slot.__delete__(instance)
 
 
-def lazy_timestamps(cls: type, *names: str) -> None:
-    """Make the named timestamp fields of an attrs class with slots parse on first read."""
-    for name in names:
+def model_or_dict(model: Any) -> Callable[[dict[str, Any]], Any]:
+    """A decoder of a nested model's dict: the model, or the dict when it lacks a required
+    key (the API deviates from its description)."""
+
+    def decode(data: dict[str, Any]) -> Any:
+        try:
+            return model.from_dict(data)
+        except KeyError:
+            return data
+
+    return decode
+
+
+def lazy_fields(cls: type, *timestamps: str, **models: Any) -> None:
+    """Make fields of an attrs class with slots decode on first read: the named timestamp
+    fields (from their text) and the nested model fields (``name=ModelClass``, from a dict)."""
+    fields: list[tuple[str, type, Callable[[Any], Any]]] = [
+        (name, str, timestamp_or_text) for name in timestamps
+    ]
+    fields += [(name, dict, model_or_dict(model)) for name, model in models.items()]
+    for name, raw_type, decode in fields:
         slot = cls.__dict__[name]
         setattr(cls, f"_raw_{name}", slot)
-        setattr(cls, name, LazyTimestamp(slot))
+        setattr(cls, name, LazyField(slot, raw_type, decode))
 
 
 __all__ = [
     "UNSET",
     "File",
     "FileTypes",
-    "LazyTimestamp",
+    "LazyField",
     "RequestFiles",
     "Response",
     "Unset",
-    "lazy_timestamps",
+    "lazy_fields",
+    "model_or_dict",
     "parse_timestamp",
     "timestamp_or_text",
 ]

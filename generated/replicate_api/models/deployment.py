@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, lazy_fields
 
 T = TypeVar("T", bound="Deployment")
 
@@ -33,10 +33,14 @@ class Deployment:
     }
     """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
 
+    if TYPE_CHECKING:
+        # The bare slots behind the fields decoded on first read (see types.lazy_fields).
+        _raw_current_release: Any
+
     def to_dict(self) -> dict[str, Any]:
         value: Any
         field_dict: dict[str, Any] = dict(self.additional_properties)
-        value = self.current_release
+        value = self._raw_current_release
         if value is not UNSET:
             field_dict["current_release"] = (
                 value.to_dict() if isinstance(value, DeploymentRelease) else value
@@ -56,10 +60,7 @@ class Deployment:
         value: Any
         # Filled slot by slot, which is faster than through __init__.
         deployment = object.__new__(cls)
-        value = pop("current_release", UNSET)
-        deployment.current_release = (
-            DeploymentRelease.from_dict(value) if type(value) is dict else value
-        )
+        deployment._raw_current_release = pop("current_release", UNSET)
         deployment.name = pop("name", UNSET)
         deployment.owner = pop("owner", UNSET)
         deployment.additional_properties = d
@@ -84,3 +85,8 @@ class Deployment:
 
 # Last, so that models may refer to each other in cycles.
 from ..models.deployment_release import DeploymentRelease
+
+lazy_fields(
+    Deployment,
+    current_release=DeploymentRelease,
+)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, lazy_timestamps
+from ..types import UNSET, Unset, lazy_fields
 
 T = TypeVar("T", bound="DeploymentRelease")
 
@@ -44,13 +44,15 @@ class DeploymentRelease:
     """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
 
     if TYPE_CHECKING:
-        # The bare slots behind the timestamp fields (see types.lazy_timestamps).
+        # The bare slots behind the fields decoded on first read (see types.lazy_fields).
+        _raw_configuration: Any
         _raw_created_at: Any
+        _raw_created_by: Any
 
     def to_dict(self) -> dict[str, Any]:
         value: Any
         field_dict: dict[str, Any] = dict(self.additional_properties)
-        value = self.configuration
+        value = self._raw_configuration
         if value is not UNSET:
             field_dict["configuration"] = (
                 value.to_dict() if isinstance(value, DeploymentReleaseConfiguration) else value
@@ -60,7 +62,7 @@ class DeploymentRelease:
             field_dict["created_at"] = (
                 value.isoformat() if isinstance(value, datetime.datetime) else value
             )
-        value = self.created_by
+        value = self._raw_created_by
         if value is not UNSET:
             field_dict["created_by"] = value.to_dict() if isinstance(value, Account) else value
         value = self.model
@@ -81,13 +83,9 @@ class DeploymentRelease:
         value: Any
         # Filled slot by slot, which is faster than through __init__.
         deployment_release = object.__new__(cls)
-        value = pop("configuration", UNSET)
-        deployment_release.configuration = (
-            DeploymentReleaseConfiguration.from_dict(value) if type(value) is dict else value
-        )
+        deployment_release._raw_configuration = pop("configuration", UNSET)
         deployment_release._raw_created_at = pop("created_at", UNSET)
-        value = pop("created_by", UNSET)
-        deployment_release.created_by = Account.from_dict(value) if type(value) is dict else value
+        deployment_release._raw_created_by = pop("created_by", UNSET)
         deployment_release.model = pop("model", UNSET)
         deployment_release.number = pop("number", UNSET)
         deployment_release.version = pop("version", UNSET)
@@ -111,8 +109,13 @@ class DeploymentRelease:
         return key in self.additional_properties
 
 
-lazy_timestamps(DeploymentRelease, "created_at")
-
 # Last, so that models may refer to each other in cycles.
 from ..models.account import Account
 from ..models.deployment_release_configuration import DeploymentReleaseConfiguration
+
+lazy_fields(
+    DeploymentRelease,
+    "created_at",
+    configuration=DeploymentReleaseConfiguration,
+    created_by=Account,
+)

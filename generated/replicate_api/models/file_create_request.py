@@ -4,13 +4,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from io import BytesIO
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from .. import types
-from ..types import UNSET, File, Unset
+from ..types import UNSET, File, Unset, lazy_fields
 
 T = TypeVar("T", bound="FileCreateRequest")
 
@@ -39,6 +39,10 @@ class FileCreateRequest:
     }
     """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
 
+    if TYPE_CHECKING:
+        # The bare slots behind the fields decoded on first read (see types.lazy_fields).
+        _raw_metadata: Any
+
     def to_dict(self) -> dict[str, Any]:
         value: Any
         field_dict: dict[str, Any] = dict(self.additional_properties)
@@ -48,7 +52,7 @@ class FileCreateRequest:
         value = self.filename
         if value is not UNSET:
             field_dict["filename"] = value
-        value = self.metadata
+        value = self._raw_metadata
         if value is not UNSET:
             field_dict["metadata"] = (
                 value.to_dict() if isinstance(value, FileCreateRequestMetadata) else value
@@ -93,10 +97,7 @@ class FileCreateRequest:
 
         file_create_request.content = content
         file_create_request.filename = pop("filename", UNSET)
-        value = pop("metadata", UNSET)
-        file_create_request.metadata = (
-            FileCreateRequestMetadata.from_dict(value) if type(value) is dict else value
-        )
+        file_create_request._raw_metadata = pop("metadata", UNSET)
         file_create_request.type_ = pop("type", UNSET)
         file_create_request.additional_properties = d
         return file_create_request
@@ -120,3 +121,8 @@ class FileCreateRequest:
 
 # Last, so that models may refer to each other in cycles.
 from ..models.file_create_request_metadata import FileCreateRequestMetadata
+
+lazy_fields(
+    FileCreateRequest,
+    metadata=FileCreateRequestMetadata,
+)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, lazy_timestamps
+from ..types import UNSET, Unset, lazy_fields
 
 T = TypeVar("T", bound="FileResource")
 
@@ -51,15 +51,17 @@ class FileResource:
     """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
 
     if TYPE_CHECKING:
-        # The bare slots behind the timestamp fields (see types.lazy_timestamps).
+        # The bare slots behind the fields decoded on first read (see types.lazy_fields).
+        _raw_checksums: Any
         _raw_created_at: Any
         _raw_expires_at: Any
+        _raw_urls: Any
 
     def to_dict(self) -> dict[str, Any]:
         value: Any
         field_dict: dict[str, Any] = dict(self.additional_properties)
         field_dict["id"] = self.id
-        value = self.checksums
+        value = self._raw_checksums
         if value is not UNSET:
             field_dict["checksums"] = (
                 value.to_dict() if isinstance(value, FileResourceChecksums) else value
@@ -83,7 +85,7 @@ class FileResource:
         value = self.size
         if value is not UNSET:
             field_dict["size"] = value
-        value = self.urls
+        value = self._raw_urls
         if value is not UNSET:
             field_dict["urls"] = value.to_dict() if isinstance(value, FileResourceUrls) else value
         return field_dict
@@ -96,17 +98,13 @@ class FileResource:
         # Filled slot by slot, which is faster than through __init__.
         file_resource = object.__new__(cls)
         file_resource.id = pop("id")
-        value = pop("checksums", UNSET)
-        file_resource.checksums = (
-            FileResourceChecksums.from_dict(value) if type(value) is dict else value
-        )
+        file_resource._raw_checksums = pop("checksums", UNSET)
         file_resource.content_type = pop("content_type", UNSET)
         file_resource._raw_created_at = pop("created_at", UNSET)
         file_resource._raw_expires_at = pop("expires_at", UNSET)
         file_resource.metadata = pop("metadata", UNSET)
         file_resource.size = pop("size", UNSET)
-        value = pop("urls", UNSET)
-        file_resource.urls = FileResourceUrls.from_dict(value) if type(value) is dict else value
+        file_resource._raw_urls = pop("urls", UNSET)
         file_resource.additional_properties = d
         return file_resource
 
@@ -127,8 +125,14 @@ class FileResource:
         return key in self.additional_properties
 
 
-lazy_timestamps(FileResource, "created_at", "expires_at")
-
 # Last, so that models may refer to each other in cycles.
 from ..models.file_resource_checksums import FileResourceChecksums
 from ..models.file_resource_urls import FileResourceUrls
+
+lazy_fields(
+    FileResource,
+    "created_at",
+    "expires_at",
+    checksums=FileResourceChecksums,
+    urls=FileResourceUrls,
+)

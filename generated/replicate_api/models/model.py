@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.model_visibility import ModelVisibility
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, lazy_fields
 
 T = TypeVar("T", bound="Model")
 
@@ -68,13 +68,18 @@ class Model:
     }
     """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
 
+    if TYPE_CHECKING:
+        # The bare slots behind the fields decoded on first read (see types.lazy_fields).
+        _raw_default_example: Any
+        _raw_latest_version: Any
+
     def to_dict(self) -> dict[str, Any]:
         value: Any
         field_dict: dict[str, Any] = dict(self.additional_properties)
         value = self.cover_image_url
         if value is not UNSET:
             field_dict["cover_image_url"] = value
-        value = self.default_example
+        value = self._raw_default_example
         if value is not UNSET:
             field_dict["default_example"] = (
                 value.to_dict() if isinstance(value, Prediction) else value
@@ -88,7 +93,7 @@ class Model:
         value = self.is_official
         if value is not UNSET:
             field_dict["is_official"] = value
-        value = self.latest_version
+        value = self._raw_latest_version
         if value is not UNSET:
             field_dict["latest_version"] = (
                 value.to_dict() if isinstance(value, ModelVersion) else value
@@ -124,17 +129,11 @@ class Model:
         # Filled slot by slot, which is faster than through __init__.
         model = object.__new__(cls)
         model.cover_image_url = pop("cover_image_url", UNSET)
-        value = pop("default_example", UNSET)
-        model.default_example = (
-            Prediction.from_dict(value)
-            if type(value) is dict and "id" in value and "status" in value
-            else value
-        )
+        model._raw_default_example = pop("default_example", UNSET)
         model.description = pop("description", UNSET)
         model.github_url = pop("github_url", UNSET)
         model.is_official = pop("is_official", UNSET)
-        value = pop("latest_version", UNSET)
-        model.latest_version = ModelVersion.from_dict(value) if type(value) is dict else value
+        model._raw_latest_version = pop("latest_version", UNSET)
         model.license_url = pop("license_url", UNSET)
         model.name = pop("name", UNSET)
         model.owner = pop("owner", UNSET)
@@ -170,3 +169,9 @@ class Model:
 # Last, so that models may refer to each other in cycles.
 from ..models.model_version import ModelVersion
 from ..models.prediction import Prediction
+
+lazy_fields(
+    Model,
+    default_example=Prediction,
+    latest_version=ModelVersion,
+)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset, lazy_timestamps
+from ..types import UNSET, Unset, lazy_fields
 
 T = TypeVar("T", bound="ModelVersion")
 
@@ -38,7 +38,7 @@ class ModelVersion:
     """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
 
     if TYPE_CHECKING:
-        # The bare slots behind the timestamp fields (see types.lazy_timestamps).
+        # The bare slots behind the fields decoded on first read (see types.lazy_fields).
         _raw_created_at: Any
 
     def to_dict(self) -> dict[str, Any]:
@@ -91,4 +91,7 @@ class ModelVersion:
         return key in self.additional_properties
 
 
-lazy_timestamps(ModelVersion, "created_at")
+lazy_fields(
+    ModelVersion,
+    "created_at",
+)

@@ -10,7 +10,7 @@ from attrs import field as _attrs_field
 
 from ..models.prediction_source import PredictionSource
 from ..models.prediction_status import PredictionStatus
-from ..types import UNSET, Unset, lazy_timestamps
+from ..types import UNSET, Unset, lazy_fields
 
 T = TypeVar("T", bound="Prediction")
 
@@ -87,11 +87,13 @@ class Prediction:
     """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
 
     if TYPE_CHECKING:
-        # The bare slots behind the timestamp fields (see types.lazy_timestamps).
+        # The bare slots behind the fields decoded on first read (see types.lazy_fields).
         _raw_completed_at: Any
         _raw_created_at: Any
         _raw_deadline: Any
+        _raw_metrics: Any
         _raw_started_at: Any
+        _raw_urls: Any
 
     def to_dict(self) -> dict[str, Any]:
         value: Any
@@ -129,7 +131,7 @@ class Prediction:
         value = self.logs
         if value is not UNSET:
             field_dict["logs"] = value
-        value = self.metrics
+        value = self._raw_metrics
         if value is not UNSET:
             field_dict["metrics"] = (
                 value.to_dict() if isinstance(value, PredictionMetrics) else value
@@ -148,7 +150,7 @@ class Prediction:
             field_dict["started_at"] = (
                 value.isoformat() if isinstance(value, datetime.datetime) else value
             )
-        value = self.urls
+        value = self._raw_urls
         if value is not UNSET:
             field_dict["urls"] = value.to_dict() if isinstance(value, PredictionUrls) else value
         value = self.version
@@ -178,8 +180,7 @@ class Prediction:
         prediction.error = pop("error", UNSET)
         prediction.input_ = pop("input", UNSET)
         prediction.logs = pop("logs", UNSET)
-        value = pop("metrics", UNSET)
-        prediction.metrics = PredictionMetrics.from_dict(value) if type(value) is dict else value
+        prediction._raw_metrics = pop("metrics", UNSET)
         prediction.model = pop("model", UNSET)
         prediction.output = pop("output", UNSET)
         value = pop("source", UNSET)
@@ -189,8 +190,7 @@ class Prediction:
             else value
         )
         prediction._raw_started_at = pop("started_at", UNSET)
-        value = pop("urls", UNSET)
-        prediction.urls = PredictionUrls.from_dict(value) if type(value) is dict else value
+        prediction._raw_urls = pop("urls", UNSET)
         prediction.version = pop("version", UNSET)
         prediction.additional_properties = d
         return prediction
@@ -212,8 +212,16 @@ class Prediction:
         return key in self.additional_properties
 
 
-lazy_timestamps(Prediction, "completed_at", "created_at", "deadline", "started_at")
-
 # Last, so that models may refer to each other in cycles.
 from ..models.prediction_metrics import PredictionMetrics
 from ..models.prediction_urls import PredictionUrls
+
+lazy_fields(
+    Prediction,
+    "completed_at",
+    "created_at",
+    "deadline",
+    "started_at",
+    metrics=PredictionMetrics,
+    urls=PredictionUrls,
+)

@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
+from ..types import UNSET, Unset, lazy_fields
 
 T = TypeVar("T", bound="SearchModelResult")
 
@@ -30,15 +30,20 @@ class SearchModelResult:
     }
     """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
 
+    if TYPE_CHECKING:
+        # The bare slots behind the fields decoded on first read (see types.lazy_fields).
+        _raw_metadata: Any
+        _raw_model: Any
+
     def to_dict(self) -> dict[str, Any]:
         value: Any
         field_dict: dict[str, Any] = dict(self.additional_properties)
-        value = self.metadata
+        value = self._raw_metadata
         if value is not UNSET:
             field_dict["metadata"] = (
                 value.to_dict() if isinstance(value, SearchModelMetadata) else value
             )
-        value = self.model
+        value = self._raw_model
         if value is not UNSET:
             field_dict["model"] = value.to_dict() if isinstance(value, Model) else value
         return field_dict
@@ -50,12 +55,8 @@ class SearchModelResult:
         value: Any
         # Filled slot by slot, which is faster than through __init__.
         search_model_result = object.__new__(cls)
-        value = pop("metadata", UNSET)
-        search_model_result.metadata = (
-            SearchModelMetadata.from_dict(value) if type(value) is dict else value
-        )
-        value = pop("model", UNSET)
-        search_model_result.model = Model.from_dict(value) if type(value) is dict else value
+        search_model_result._raw_metadata = pop("metadata", UNSET)
+        search_model_result._raw_model = pop("model", UNSET)
         search_model_result.additional_properties = d
         return search_model_result
 
@@ -79,3 +80,9 @@ class SearchModelResult:
 # Last, so that models may refer to each other in cycles.
 from ..models.model import Model
 from ..models.search_model_metadata import SearchModelMetadata
+
+lazy_fields(
+    SearchModelResult,
+    metadata=SearchModelMetadata,
+    model=Model,
+)

@@ -10,7 +10,7 @@ from attrs import field as _attrs_field
 
 from ..models.training_source import TrainingSource
 from ..models.training_status import TrainingStatus
-from ..types import UNSET, Unset, lazy_timestamps
+from ..types import UNSET, Unset, lazy_fields
 
 T = TypeVar("T", bound="Training")
 
@@ -75,10 +75,13 @@ class Training:
     """Each JSON key and the attribute that holds it, in the order of the attrs fields."""
 
     if TYPE_CHECKING:
-        # The bare slots behind the timestamp fields (see types.lazy_timestamps).
+        # The bare slots behind the fields decoded on first read (see types.lazy_fields).
         _raw_completed_at: Any
         _raw_created_at: Any
+        _raw_metrics: Any
+        _raw_output: Any
         _raw_started_at: Any
+        _raw_urls: Any
 
     def to_dict(self) -> dict[str, Any]:
         value: Any
@@ -105,13 +108,13 @@ class Training:
         value = self.logs
         if value is not UNSET:
             field_dict["logs"] = value
-        value = self.metrics
+        value = self._raw_metrics
         if value is not UNSET:
             field_dict["metrics"] = value.to_dict() if isinstance(value, TrainingMetrics) else value
         value = self.model
         if value is not UNSET:
             field_dict["model"] = value
-        value = self.output
+        value = self._raw_output
         if value is not UNSET:
             field_dict["output"] = value.to_dict() if isinstance(value, TrainingOutput) else value
         value = self.source
@@ -125,7 +128,7 @@ class Training:
         value = self.status
         if value is not UNSET:
             field_dict["status"] = value.value if isinstance(value, TrainingStatus) else value
-        value = self.urls
+        value = self._raw_urls
         if value is not UNSET:
             field_dict["urls"] = value.to_dict() if isinstance(value, TrainingUrls) else value
         value = self.version
@@ -146,11 +149,9 @@ class Training:
         training.id = pop("id", UNSET)
         training.input_ = pop("input", UNSET)
         training.logs = pop("logs", UNSET)
-        value = pop("metrics", UNSET)
-        training.metrics = TrainingMetrics.from_dict(value) if type(value) is dict else value
+        training._raw_metrics = pop("metrics", UNSET)
         training.model = pop("model", UNSET)
-        value = pop("output", UNSET)
-        training.output = TrainingOutput.from_dict(value) if type(value) is dict else value
+        training._raw_output = pop("output", UNSET)
         value = pop("source", UNSET)
         training.source = (
             (_training_source_by_value.get(value) or TrainingSource(value))
@@ -164,8 +165,7 @@ class Training:
             if type(value) is str
             else value
         )
-        value = pop("urls", UNSET)
-        training.urls = TrainingUrls.from_dict(value) if type(value) is dict else value
+        training._raw_urls = pop("urls", UNSET)
         training.version = pop("version", UNSET)
         training.additional_properties = d
         return training
@@ -187,9 +187,17 @@ class Training:
         return key in self.additional_properties
 
 
-lazy_timestamps(Training, "completed_at", "created_at", "started_at")
-
 # Last, so that models may refer to each other in cycles.
 from ..models.training_metrics import TrainingMetrics
 from ..models.training_output import TrainingOutput
 from ..models.training_urls import TrainingUrls
+
+lazy_fields(
+    Training,
+    "completed_at",
+    "created_at",
+    "started_at",
+    metrics=TrainingMetrics,
+    output=TrainingOutput,
+    urls=TrainingUrls,
+)

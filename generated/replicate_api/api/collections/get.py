@@ -107,10 +107,13 @@ def sync(
         Collection
     """
 
-    return sync_detailed(
-        collection_slug=collection_slug,
-        client=client,
-    ).parsed
+    response = client.send_request(
+        build_request(
+            collection_slug=collection_slug,
+        )
+    )
+
+    return parse_response(response)
 
 
 async def asyncio_detailed(
@@ -168,12 +171,13 @@ async def asyncio(
         Collection
     """
 
-    return (
-        await asyncio_detailed(
+    response = await client.async_send_request(
+        build_request(
             collection_slug=collection_slug,
-            client=client,
         )
-    ).parsed
+    )
+
+    return parse_response(response)
 
 
 __all__ = [

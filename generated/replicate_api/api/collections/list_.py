@@ -88,9 +88,9 @@ def sync(
         PaginatedCollectionList
     """
 
-    return sync_detailed(
-        client=client,
-    ).parsed
+    response = client.send_request(build_request())
+
+    return parse_response(response)
 
 
 async def asyncio_detailed(
@@ -134,11 +134,9 @@ async def asyncio(
         PaginatedCollectionList
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-        )
-    ).parsed
+    response = await client.async_send_request(build_request())
+
+    return parse_response(response)
 
 
 __all__ = [

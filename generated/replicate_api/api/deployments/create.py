@@ -110,10 +110,13 @@ def sync(
         Deployment
     """
 
-    return sync_detailed(
-        client=client,
-        body=body,
-    ).parsed
+    response = client.send_request(
+        build_request(
+            body=body,
+        )
+    )
+
+    return parse_response(response)
 
 
 async def asyncio_detailed(
@@ -169,12 +172,13 @@ async def asyncio(
         Deployment
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
+    response = await client.async_send_request(
+        build_request(
             body=body,
         )
-    ).parsed
+    )
+
+    return parse_response(response)
 
 
 __all__ = [

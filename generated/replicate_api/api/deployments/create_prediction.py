@@ -152,14 +152,17 @@ def sync(
         Prediction
     """
 
-    return sync_detailed(
-        deployment_owner=deployment_owner,
-        deployment_name=deployment_name,
-        client=client,
-        body=body,
-        prefer=prefer,
-        cancel_after=cancel_after,
-    ).parsed
+    response = client.send_request(
+        build_request(
+            deployment_owner=deployment_owner,
+            deployment_name=deployment_name,
+            body=body,
+            prefer=prefer,
+            cancel_after=cancel_after,
+        )
+    )
+
+    return parse_response(response)
 
 
 async def asyncio_detailed(
@@ -239,16 +242,17 @@ async def asyncio(
         Prediction
     """
 
-    return (
-        await asyncio_detailed(
+    response = await client.async_send_request(
+        build_request(
             deployment_owner=deployment_owner,
             deployment_name=deployment_name,
-            client=client,
             body=body,
             prefer=prefer,
             cancel_after=cancel_after,
         )
-    ).parsed
+    )
+
+    return parse_response(response)
 
 
 __all__ = [

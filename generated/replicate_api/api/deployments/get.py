@@ -112,11 +112,14 @@ def sync(
         Deployment
     """
 
-    return sync_detailed(
-        deployment_owner=deployment_owner,
-        deployment_name=deployment_name,
-        client=client,
-    ).parsed
+    response = client.send_request(
+        build_request(
+            deployment_owner=deployment_owner,
+            deployment_name=deployment_name,
+        )
+    )
+
+    return parse_response(response)
 
 
 async def asyncio_detailed(
@@ -177,13 +180,14 @@ async def asyncio(
         Deployment
     """
 
-    return (
-        await asyncio_detailed(
+    response = await client.async_send_request(
+        build_request(
             deployment_owner=deployment_owner,
             deployment_name=deployment_name,
-            client=client,
         )
-    ).parsed
+    )
+
+    return parse_response(response)
 
 
 __all__ = [

@@ -127,12 +127,15 @@ def sync(
         Deployment
     """
 
-    return sync_detailed(
-        deployment_owner=deployment_owner,
-        deployment_name=deployment_name,
-        client=client,
-        body=body,
-    ).parsed
+    response = client.send_request(
+        build_request(
+            deployment_owner=deployment_owner,
+            deployment_name=deployment_name,
+            body=body,
+        )
+    )
+
+    return parse_response(response)
 
 
 async def asyncio_detailed(
@@ -198,14 +201,15 @@ async def asyncio(
         Deployment
     """
 
-    return (
-        await asyncio_detailed(
+    response = await client.async_send_request(
+        build_request(
             deployment_owner=deployment_owner,
             deployment_name=deployment_name,
-            client=client,
             body=body,
         )
-    ).parsed
+    )
+
+    return parse_response(response)
 
 
 __all__ = [

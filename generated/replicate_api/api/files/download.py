@@ -137,13 +137,16 @@ def sync(
         File
     """
 
-    return sync_detailed(
-        file_id=file_id,
-        client=client,
-        owner=owner,
-        expiry=expiry,
-        signature=signature,
-    ).parsed
+    response = client.send_request(
+        build_request(
+            file_id=file_id,
+            owner=owner,
+            expiry=expiry,
+            signature=signature,
+        )
+    )
+
+    return parse_response(response)
 
 
 async def asyncio_detailed(
@@ -216,15 +219,16 @@ async def asyncio(
         File
     """
 
-    return (
-        await asyncio_detailed(
+    response = await client.async_send_request(
+        build_request(
             file_id=file_id,
-            client=client,
             owner=owner,
             expiry=expiry,
             signature=signature,
         )
-    ).parsed
+    )
+
+    return parse_response(response)
 
 
 __all__ = [

@@ -105,10 +105,13 @@ def sync(
         FileResource
     """
 
-    return sync_detailed(
-        file_id=file_id,
-        client=client,
-    ).parsed
+    response = client.send_request(
+        build_request(
+            file_id=file_id,
+        )
+    )
+
+    return parse_response(response)
 
 
 async def asyncio_detailed(
@@ -164,12 +167,13 @@ async def asyncio(
         FileResource
     """
 
-    return (
-        await asyncio_detailed(
+    response = await client.async_send_request(
+        build_request(
             file_id=file_id,
-            client=client,
         )
-    ).parsed
+    )
+
+    return parse_response(response)
 
 
 __all__ = [

@@ -98,9 +98,9 @@ def sync(
         list[Hardware]
     """
 
-    return sync_detailed(
-        client=client,
-    ).parsed
+    response = client.send_request(build_request())
+
+    return parse_response(response)
 
 
 async def asyncio_detailed(
@@ -144,11 +144,9 @@ async def asyncio(
         list[Hardware]
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
-        )
-    ).parsed
+    response = await client.async_send_request(build_request())
+
+    return parse_response(response)
 
 
 __all__ = [

@@ -152,14 +152,17 @@ def sync(
         Prediction
     """
 
-    return sync_detailed(
-        model_owner=model_owner,
-        model_name=model_name,
-        client=client,
-        body=body,
-        prefer=prefer,
-        cancel_after=cancel_after,
-    ).parsed
+    response = client.send_request(
+        build_request(
+            model_owner=model_owner,
+            model_name=model_name,
+            body=body,
+            prefer=prefer,
+            cancel_after=cancel_after,
+        )
+    )
+
+    return parse_response(response)
 
 
 async def asyncio_detailed(
@@ -239,16 +242,17 @@ async def asyncio(
         Prediction
     """
 
-    return (
-        await asyncio_detailed(
+    response = await client.async_send_request(
+        build_request(
             model_owner=model_owner,
             model_name=model_name,
-            client=client,
             body=body,
             prefer=prefer,
             cancel_after=cancel_after,
         )
-    ).parsed
+    )
+
+    return parse_response(response)
 
 
 __all__ = [

@@ -109,11 +109,14 @@ def sync(
         str
     """
 
-    return sync_detailed(
-        model_owner=model_owner,
-        model_name=model_name,
-        client=client,
-    ).parsed
+    response = client.send_request(
+        build_request(
+            model_owner=model_owner,
+            model_name=model_name,
+        )
+    )
+
+    return parse_response(response)
 
 
 async def asyncio_detailed(
@@ -174,13 +177,14 @@ async def asyncio(
         str
     """
 
-    return (
-        await asyncio_detailed(
+    response = await client.async_send_request(
+        build_request(
             model_owner=model_owner,
             model_name=model_name,
-            client=client,
         )
-    ).parsed
+    )
+
+    return parse_response(response)
 
 
 __all__ = [

@@ -128,11 +128,14 @@ def sync(
         PaginatedModelList
     """
 
-    return sync_detailed(
-        client=client,
-        sort_by=sort_by,
-        sort_direction=sort_direction,
-    ).parsed
+    response = client.send_request(
+        build_request(
+            sort_by=sort_by,
+            sort_direction=sort_direction,
+        )
+    )
+
+    return parse_response(response)
 
 
 async def asyncio_detailed(
@@ -193,13 +196,14 @@ async def asyncio(
         PaginatedModelList
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
+    response = await client.async_send_request(
+        build_request(
             sort_by=sort_by,
             sort_direction=sort_direction,
         )
-    ).parsed
+    )
+
+    return parse_response(response)
 
 
 __all__ = [

@@ -112,11 +112,14 @@ def sync(
         PaginatedPredictionList
     """
 
-    return sync_detailed(
-        model_owner=model_owner,
-        model_name=model_name,
-        client=client,
-    ).parsed
+    response = client.send_request(
+        build_request(
+            model_owner=model_owner,
+            model_name=model_name,
+        )
+    )
+
+    return parse_response(response)
 
 
 async def asyncio_detailed(
@@ -177,13 +180,14 @@ async def asyncio(
         PaginatedPredictionList
     """
 
-    return (
-        await asyncio_detailed(
+    response = await client.async_send_request(
+        build_request(
             model_owner=model_owner,
             model_name=model_name,
-            client=client,
         )
-    ).parsed
+    )
+
+    return parse_response(response)
 
 
 __all__ = [

@@ -127,12 +127,15 @@ def sync(
         Model
     """
 
-    return sync_detailed(
-        model_owner=model_owner,
-        model_name=model_name,
-        client=client,
-        body=body,
-    ).parsed
+    response = client.send_request(
+        build_request(
+            model_owner=model_owner,
+            model_name=model_name,
+            body=body,
+        )
+    )
+
+    return parse_response(response)
 
 
 async def asyncio_detailed(
@@ -198,14 +201,15 @@ async def asyncio(
         Model
     """
 
-    return (
-        await asyncio_detailed(
+    response = await client.async_send_request(
+        build_request(
             model_owner=model_owner,
             model_name=model_name,
-            client=client,
             body=body,
         )
-    ).parsed
+    )
+
+    return parse_response(response)
 
 
 __all__ = [

@@ -136,12 +136,15 @@ def sync(
         Prediction
     """
 
-    return sync_detailed(
-        client=client,
-        body=body,
-        prefer=prefer,
-        cancel_after=cancel_after,
-    ).parsed
+    response = client.send_request(
+        build_request(
+            body=body,
+            prefer=prefer,
+            cancel_after=cancel_after,
+        )
+    )
+
+    return parse_response(response)
 
 
 async def asyncio_detailed(
@@ -211,14 +214,15 @@ async def asyncio(
         Prediction
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
+    response = await client.async_send_request(
+        build_request(
             body=body,
             prefer=prefer,
             cancel_after=cancel_after,
         )
-    ).parsed
+    )
+
+    return parse_response(response)
 
 
 __all__ = [

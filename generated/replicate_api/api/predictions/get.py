@@ -105,10 +105,13 @@ def sync(
         Prediction
     """
 
-    return sync_detailed(
-        prediction_id=prediction_id,
-        client=client,
-    ).parsed
+    response = client.send_request(
+        build_request(
+            prediction_id=prediction_id,
+        )
+    )
+
+    return parse_response(response)
 
 
 async def asyncio_detailed(
@@ -164,12 +167,13 @@ async def asyncio(
         Prediction
     """
 
-    return (
-        await asyncio_detailed(
+    response = await client.async_send_request(
+        build_request(
             prediction_id=prediction_id,
-            client=client,
         )
-    ).parsed
+    )
+
+    return parse_response(response)
 
 
 __all__ = [

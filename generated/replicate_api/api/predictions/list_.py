@@ -142,12 +142,15 @@ def sync(
         PaginatedPredictionList
     """
 
-    return sync_detailed(
-        client=client,
-        created_after=created_after,
-        created_before=created_before,
-        source=source,
-    ).parsed
+    response = client.send_request(
+        build_request(
+            created_after=created_after,
+            created_before=created_before,
+            source=source,
+        )
+    )
+
+    return parse_response(response)
 
 
 async def asyncio_detailed(
@@ -217,14 +220,15 @@ async def asyncio(
         PaginatedPredictionList
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
+    response = await client.async_send_request(
+        build_request(
             created_after=created_after,
             created_before=created_before,
             source=source,
         )
-    ).parsed
+    )
+
+    return parse_response(response)
 
 
 __all__ = [

@@ -120,11 +120,14 @@ def sync(
         SearchResults
     """
 
-    return sync_detailed(
-        client=client,
-        query=query,
-        limit=limit,
-    ).parsed
+    response = client.send_request(
+        build_request(
+            query=query,
+            limit=limit,
+        )
+    )
+
+    return parse_response(response)
 
 
 async def asyncio_detailed(
@@ -187,13 +190,14 @@ async def asyncio(
         SearchResults
     """
 
-    return (
-        await asyncio_detailed(
-            client=client,
+    response = await client.async_send_request(
+        build_request(
             query=query,
             limit=limit,
         )
-    ).parsed
+    )
+
+    return parse_response(response)
 
 
 __all__ = [

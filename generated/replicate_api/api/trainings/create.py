@@ -133,13 +133,16 @@ def sync(
         Training
     """
 
-    return sync_detailed(
-        model_owner=model_owner,
-        model_name=model_name,
-        version_id=version_id,
-        client=client,
-        body=body,
-    ).parsed
+    response = client.send_request(
+        build_request(
+            model_owner=model_owner,
+            model_name=model_name,
+            version_id=version_id,
+            body=body,
+        )
+    )
+
+    return parse_response(response)
 
 
 async def asyncio_detailed(
@@ -210,15 +213,16 @@ async def asyncio(
         Training
     """
 
-    return (
-        await asyncio_detailed(
+    response = await client.async_send_request(
+        build_request(
             model_owner=model_owner,
             model_name=model_name,
             version_id=version_id,
-            client=client,
             body=body,
         )
-    ).parsed
+    )
+
+    return parse_response(response)
 
 
 __all__ = [

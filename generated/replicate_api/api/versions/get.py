@@ -119,12 +119,15 @@ def sync(
         ModelVersion
     """
 
-    return sync_detailed(
-        model_owner=model_owner,
-        model_name=model_name,
-        version_id=version_id,
-        client=client,
-    ).parsed
+    response = client.send_request(
+        build_request(
+            model_owner=model_owner,
+            model_name=model_name,
+            version_id=version_id,
+        )
+    )
+
+    return parse_response(response)
 
 
 async def asyncio_detailed(
@@ -190,14 +193,15 @@ async def asyncio(
         ModelVersion
     """
 
-    return (
-        await asyncio_detailed(
+    response = await client.async_send_request(
+        build_request(
             model_owner=model_owner,
             model_name=model_name,
             version_id=version_id,
-            client=client,
         )
-    ).parsed
+    )
+
+    return parse_response(response)
 
 
 __all__ = [
