@@ -25,10 +25,22 @@ METHOD = """\
   `import replicate` is paired with `import httpx` in its own environment.
 - **The floor** is raw httpx doing the least a correct client does: a reused `httpx.Client`;
   `.json()` on each response; following `next` across pages; splitting event-stream lines into
-  fields; for `run()`, a `POST` with `Prefer: wait`, then (if the prediction outlives the
-  window) reading its event stream until `done` and getting it once; for the concurrent runs,
-  as many `POST`s on one `httpx.AsyncClient` with httpx's default pool; streaming a download
-  to a file with `iter_bytes()`.
+  fields (for the async stream, the same split of `aiter_lines()` on one `httpx.AsyncClient`);
+  for `run()`, a `POST` with `Prefer: wait`, then (if the prediction outlives the window)
+  reading its event stream until `done` and getting it once; for the concurrent runs, as many
+  `POST`s on one `httpx.AsyncClient` with httpx's default pool; streaming a download to a file
+  with `iter_bytes()`.
+- **`replicate_api` direct**: these rows call this project's generated layer instead of the
+  facade, with the same counts and warm-up as the facade's rows:
+  `replicate_api.api.predictions.get.sync(id, client=...)` on one reused
+  `AuthenticatedClient`; for the pages, the first from `list_.sync(client=...)`, and each next
+  one by sending the page's `next_` URL through that client's httpx client
+  (`get_httpx_client().get(url)`) and decoding it with `list_.parse_response`, as a user of
+  the generated layer pages (the list operation takes no cursor). The official clients have
+  no such layer to call.
+- **Async stream**: `await client.async_stream(...)`, which creates the prediction and reads
+  its `Prediction.async_stream()`, for this client and replicate 1.x alike; the warm-up and
+  the timed stream run on one event loop.
 - **`run()` excess** is the wall time of `run()` minus the model's own time: the emulator's
   `replicate/slow`, sleeping as long as the row says. With `wait=1` the prediction outlives
   the window, and the lengths vary so that a fixed polling period does not always meet the end
@@ -141,6 +153,26 @@ def unavailable(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n" if lines else "Every client has a figure in every row.\n"
 
 
+def failures(results: dict[str, Any]) -> str:
+    """The probes of raw httpx or this client that failed and were run again."""
+    failed = results.get("failures", [])
+    if not failed:
+        return "None: every probe of raw httpx and this client ran at its first attempt.\n"
+    titles = {row["key"]: row["title"] for row in results["rows"]}
+    lines = [
+        "A probe of raw httpx or this client that fails is run again (at most twice); its "
+        "figure is the new run's. These failed:",
+        "",
+    ]
+    for failure in failed:
+        title = titles.get(failure["measurement"], failure["measurement"])
+        lines.append(
+            f"- {failure['client']}, {title}, repetition {failure['repetition']}: "
+            f"`{failure['error']}`"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def headroom(results: dict[str, Any]) -> str:
     lines = [
         "| Server | Load | Raw socket | Raw httpx | Headroom |",
@@ -198,9 +230,10 @@ def render(results: dict[str, Any], chart: str | None) -> str:
 
 {table(results)}
 
-Medians over the runs given (fresh processes per client); the targets are this client's
-(from issue 7); Range: this client's lowest and highest ratio to raw httpx over those runs.
-Lower is better except for MiB/s.
+Medians over the runs given (fresh processes per client); the targets are this client's,
+set by the project's issues; Met: whether this client meets its target in this run; Range:
+this client's lowest and highest ratio to raw httpx over those runs. Lower is better except
+for MiB/s. In the `replicate_api` direct rows, "this client" is its generated layer.
 
 {picture}
 ## Targets missed
@@ -209,6 +242,9 @@ Lower is better except for MiB/s.
 ## Not measured
 
 {unavailable(results)}
+## Failed and run again
+
+{failures(results)}
 ## Server headroom
 
 {headroom(results)}

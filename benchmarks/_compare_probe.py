@@ -3,9 +3,10 @@ the interpreter of that client's environment.
 
     python _compare_probe.py CLIENT MEASUREMENT 'JSON PARAMETERS'
 
-``CLIENT`` is ``httpx`` (the floor: raw httpx), ``this`` (this project's ``replicate``),
-``v1`` (``replicate`` 1.x) or ``v2`` (``replicate`` 2.x). Prints one JSON object: the
-figures, or ``{"n/a": reason}`` where the client has nothing equivalent (``NOT_AVAILABLE``).
+``CLIENT`` is ``httpx`` (the floor: raw httpx), ``this`` (this project's ``replicate``; for
+the ``*_api`` measurements, its generated layer ``replicate_api`` called directly), ``v1``
+(``replicate`` 1.x) or ``v2`` (``replicate`` 2.x). Prints one JSON object: the figures, or
+``{"n/a": reason}`` where the client has nothing equivalent (``NOT_AVAILABLE``).
 
 This file imports only the client measured, httpx and the standard library: the official
 clients' environments hold neither this project nor its other benchmarks, and they install
@@ -26,7 +27,7 @@ import statistics
 import sys
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -96,20 +97,49 @@ class RawHttpx:
                 elif field == "event":
                     event = value
 
-    async def async_run(self, model: str, input: dict[str, Any]) -> Any:
+    def _async_http(self) -> Any:
         if not hasattr(self, "async_http"):  # httpx's default pool: 100 connections
             self.async_http = self.httpx.AsyncClient(
                 base_url=self.base_url, headers=self.headers, timeout=120
             )
-        response = await self.async_http.post(
+        return self.async_http
+
+    async def async_run(self, model: str, input: dict[str, Any]) -> Any:
+        response = await self._async_http().post(
             f"/models/{model}/predictions", json={"input": input}, headers={"Prefer": "wait"}
         )
         prediction = response.json()
         assert prediction["status"] == "succeeded", prediction
         return prediction["output"]
 
+    async def async_stream(self, model: str, input: dict[str, Any]) -> AsyncIterator[str]:
+        """``stream`` on one ``httpx.AsyncClient``: ``aiter_lines()``, the same field split."""
+        http = self._async_http()
+        response = await http.post(
+            f"/models/{model}/predictions", json={"input": input, "stream": True}
+        )
+        prediction = response.json()
+        headers = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
+        async with http.stream("GET", prediction["urls"]["stream"], headers=headers) as response:
+            event, data = "", []
+            async for line in response.aiter_lines():
+                if not line:
+                    if event == "done":
+                        return
+                    if event == "output":
+                        yield "\n".join(data)
+                    event, data = "", []
+                    continue
+                field, _, value = line.partition(":")
+                value = value[1:] if value.startswith(" ") else value
+                if field == "data":
+                    data.append(value)
+                elif field == "event":
+                    event = value
+
     async def aclose(self) -> None:
-        await self.async_http.aclose()
+        if hasattr(self, "async_http"):
+            await self.async_http.aclose()
 
     def save(self, url: str, path: str) -> None:
         with self.http.stream("GET", url) as response, open(path, "wb") as file:
@@ -145,6 +175,13 @@ class Replicate1:
     async def async_run(self, model: str, input: dict[str, Any]) -> Any:
         return await self.client.async_run(model, input=input)
 
+    async def async_stream(self, model: str, input: dict[str, Any]) -> AsyncIterator[str]:
+        """``async_stream()``: it creates the prediction, then reads its
+        ``Prediction.async_stream()``."""
+        async for event in await self.client.async_stream(model, input=input):
+            if getattr(event.event, "value", event.event) == "output":  # 1.x: an Enum
+                yield event.data
+
     async def aclose(self) -> None:
         pass  # 1.x clients have no close()
 
@@ -170,6 +207,34 @@ class ThisClient(Replicate1):
         from replicate.helpers import FileOutput
 
         FileOutput(url, self.client).save(path)
+
+
+class GeneratedLayer:
+    """This project's generated layer, ``replicate_api``, called directly: the endpoint
+    modules' ``sync`` on one reused ``AuthenticatedClient``.
+
+    The list operation takes no cursor: the next page is the page's ``next`` URL, sent through
+    the same client's httpx client and decoded with the operation's ``parse_response``.
+    """
+
+    def __init__(self, base_url: str, token: str) -> None:
+        from replicate_api import AuthenticatedClient
+        from replicate_api.api.predictions import get, list_
+
+        self.client = AuthenticatedClient(base_url=base_url, token=token)
+        self.get_operation, self.list_operation = get, list_
+
+    def get(self, prediction_id: str) -> Any:
+        return self.get_operation.sync(prediction_id, client=self.client)
+
+    def iterate(self) -> Iterator[Any]:
+        page = self.list_operation.sync(client=self.client)
+        http = self.client.get_httpx_client()
+        while True:
+            yield from page.results or ()
+            if not isinstance(page.next_, str):  # None on the last page
+                return
+            page = self.list_operation.parse_response(http.get(page.next_))
 
 
 class Replicate2:
@@ -221,12 +286,26 @@ CLIENTS: dict[str, Any] = {
     "v2": Replicate2,
 }
 
+# the measurements where ``this`` is GeneratedLayer (timed by the same harnesses as the
+# facade's, ``get`` and ``pages``)
+GENERATED_LAYER = ("get_api", "pages_api")
+
+_NO_GENERATED_LAYER = (
+    "replicate_api is this project's own generated layer: the official clients have no "
+    "equivalent of calling it directly"
+)
+
 # (client, measurement): why the client has nothing to measure there
 NOT_AVAILABLE = {
     ("v2", "events"): (
         "2.x reads no event stream: its stream() (use(..., streaming=True)) polls the "
         "prediction every 0.5 s and yields the new output"
     ),
+    ("v2", "events_async"): (
+        "2.x reads no event stream: its async stream() (AsyncReplicate.stream, use(..., "
+        "streaming=True)) polls the prediction every 0.5 s and yields the new output"
+    ),
+    **{(client, name): _NO_GENERATED_LAYER for client in ("v1", "v2") for name in GENERATED_LAYER},
 }
 
 
@@ -273,6 +352,30 @@ def events(client: Any, p: dict[str, Any]) -> dict[str, Any]:
     start = time.perf_counter()
     seen = sum(1 for _ in client.stream(p["model"], {"count": p["count"]}))
     elapsed = time.perf_counter() - start
+    if seen != p["count"]:
+        raise RuntimeError(f"read {seen} events, not {p['count']}")
+    return {"seconds": elapsed}
+
+
+def events_async(client: Any, p: dict[str, Any]) -> dict[str, Any]:
+    """``events``, asynchronously: the warm-up and the timed stream on one event loop."""
+
+    async def read(count: int) -> int:
+        seen = 0
+        async for _ in client.async_stream(p["model"], {"count": count}):
+            seen += 1
+        return seen
+
+    async def timed() -> tuple[float, int]:
+        try:
+            await read(100)
+            start = time.perf_counter()
+            seen = await read(p["count"])
+            return time.perf_counter() - start, seen
+        finally:
+            await client.aclose()
+
+    elapsed, seen = asyncio.run(timed())
     if seen != p["count"]:
         raise RuntimeError(f"read {seen} events, not {p['count']}")
     return {"seconds": elapsed}
@@ -344,9 +447,12 @@ def save(client: Any, p: dict[str, Any]) -> dict[str, Any]:
 
 MEASUREMENTS = {
     "get": get,
+    "get_api": get,
     "pages": pages,
+    "pages_api": pages,
     "run": run,
     "events": events,
+    "events_async": events_async,
     "first_event": first_event,
     "concurrent": concurrent,
     "save": save,
@@ -379,7 +485,10 @@ def main(client_name: str, measurement: str, parameters: str) -> None:
         print(json.dumps({"n/a": reason}))
         return
     p = json.loads(parameters)
-    client = CLIENTS[client_name](p["base_url"], p["token"])
+    factory = CLIENTS[client_name]
+    if client_name == "this" and measurement in GENERATED_LAYER:
+        factory = GeneratedLayer
+    client = factory(p["base_url"], p["token"])
     print(json.dumps(MEASUREMENTS[measurement](client, p)))
 
 

@@ -143,8 +143,11 @@ class Plan:
         default_factory=lambda: {
             "import": 20,
             "get": 10,
+            "get api": 10,
             "pages": 10,
+            "pages api": 10,
             "events": 10,
+            "events async": 10,
             "run": 5,
             "long run": 3,
             "first event": 5,
@@ -185,6 +188,23 @@ def measurements(plan: Plan) -> list[Measurement]:
     def api(server: servers.Server) -> dict[str, Any]:
         return {"base_url": server.base_url, "token": server.token}
 
+    def gets(server: servers.Server, plan: Plan) -> dict[str, Any]:
+        return {
+            **api(server),
+            "prediction_id": facade.canned_prediction(server.base_url, 0)["id"],
+            "count": plan.gets,
+            "warmup": plan.get_warmup,
+        }
+
+    def pages(server: servers.Server, plan: Plan) -> dict[str, Any]:
+        return {**api(server), "count": plan.listed}
+
+    def streams(server: servers.Server, plan: Plan) -> dict[str, Any]:
+        return {**api(server), "model": "bench/events", "count": plan.events}
+
+    listed = f"{plan.listed} predictions over {plan.listed // facade.PAGE_SIZE} pages"
+    generated = "`replicate_api` direct"
+
     def runs(durations: tuple[float, ...], wait: int | None) -> Parameters:
         return lambda server, plan: {
             **api(server),
@@ -215,12 +235,7 @@ def measurements(plan: Plan) -> list[Measurement]:
             "get",
             "canned",
             reps["get"],
-            lambda server, plan: {
-                **api(server),
-                "prediction_id": facade.canned_prediction(server.base_url, 0)["id"],
-                "count": plan.gets,
-                "warmup": plan.get_warmup,
-            },
+            gets,
             rows=(
                 Row(
                     "get",
@@ -239,18 +254,42 @@ def measurements(plan: Plan) -> list[Measurement]:
             ),
         ),
         Measurement(
+            "get api",
+            "get_api",
+            "canned",
+            reps["get api"],
+            gets,  # the same count and warm-up as the facade's
+            rows=(
+                Row(
+                    "get api",
+                    f"{plan.gets} sequential `predictions.get`, {generated}",
+                    "ms",
+                    ms("seconds"),
+                    Target("ratio", 1.05),
+                ),
+            ),
+        ),
+        Measurement(
             "pages",
             "pages",
             "canned",
             reps["pages"],
-            lambda server, plan: {**api(server), "count": plan.listed},
+            pages,
+            rows=(Row("pages", listed, "ms", ms("seconds"), Target("ratio", 1.5)),),
+        ),
+        Measurement(
+            "pages api",
+            "pages_api",
+            "canned",
+            reps["pages api"],
+            pages,
             rows=(
                 Row(
-                    "pages",
-                    f"{plan.listed} predictions over {plan.listed // facade.PAGE_SIZE} pages",
+                    "pages api",
+                    f"{listed}, {generated}",
                     "ms",
                     ms("seconds"),
-                    Target("ratio", 2),
+                    Target("ratio", 1.5),
                 ),
             ),
         ),
@@ -301,11 +340,27 @@ def measurements(plan: Plan) -> list[Measurement]:
             "events",
             "events",
             reps["events"],
-            lambda server, plan: {**api(server), "model": "bench/events", "count": plan.events},
+            streams,
             rows=(
                 Row(
                     "events",
                     f"SSE: {plan.events} output events",
+                    "ms",
+                    ms("seconds"),
+                    Target("ratio", 3),
+                ),
+            ),
+        ),
+        Measurement(
+            "events async",
+            "events_async",
+            "events",
+            reps["events async"],
+            streams,
+            rows=(
+                Row(
+                    "events async",
+                    f"SSE: {plan.events} output events, async",
                     "ms",
                     ms("seconds"),
                     Target("ratio", 3),
@@ -437,27 +492,46 @@ def rotated(items: list[Any], repetition: int) -> list[Any]:
     return items[shift:] + items[:shift]
 
 
+# a probe of raw httpx or this client that fails (a connection reset under load, say) runs
+# again, at most this often; the page lists every such failure
+RERUNS = 2
+
+
 def run_measurement(
     runner: Runner,
     measurement: Measurement,
     contenders: list[Contender],
     parameters: dict[str, Any],
     warmup_round: bool,
+    failures: list[dict[str, str]],
 ) -> dict[str, list[Any] | str]:
-    """Each contender's per-repetition results, or the reason it has none."""
+    """Each contender's per-repetition results, or the reason it has none. A failed probe of
+    raw httpx or this client is noted in ``failures`` and run again (``RERUNS``)."""
     samples: dict[str, list[Any] | str] = {contender.key: [] for contender in contenders}
     rounds = [None] if warmup_round else []
     for repetition in [*rounds, *range(measurement.repetitions)]:
         for contender in rotated(contenders, repetition or 0):
             if isinstance(samples[contender.key], str):
                 continue  # n/a, or failed
-            try:
-                result = one(runner, measurement, contender, parameters)
-            except ProbeFailed as failure:
-                if contender.key in ("httpx", "this"):
-                    raise
-                samples[contender.key] = f"failed: {failure.last_line}"
-                continue
+            for attempt in range(RERUNS + 1):
+                try:
+                    result = one(runner, measurement, contender, parameters)
+                    break
+                except ProbeFailed as failure:
+                    if contender.key not in ("httpx", "this"):
+                        result = {"n/a": f"failed: {failure.last_line}"}
+                        break
+                    failures.append(
+                        {
+                            "measurement": measurement.key,
+                            "client": contender.label,
+                            "repetition": "warm-up" if repetition is None else str(repetition + 1),
+                            "error": failure.last_line,
+                        }
+                    )
+                    print(f"{failure.args[0].splitlines()[0]}: run again", file=sys.stderr)
+                    if attempt == RERUNS:
+                        raise
             if "n/a" in result:
                 samples[contender.key] = result["n/a"]
             elif repetition is not None:
@@ -528,28 +602,39 @@ SERVERS: dict[str, Callable[[Plan], AbstractContextManager[servers.Server]]] = {
 }
 
 
-def headroom(name: str, server: servers.Server, plan: Plan, rows: dict[str, Any]) -> dict[str, Any]:
-    """The server's rate for a raw-socket client, beside the floor's."""
+def headroom(
+    name: str, server: servers.Server, plan: Plan, rows: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """The server's rate for a raw-socket client, beside the floor's (each floor's, for the
+    event server: the sync and the async one)."""
     if name in ("canned", "emulator"):
         figures = servers.request_headroom(server, 0.3 if plan.smoke else 2.0)
         figures["floor_what"] = "httpx.Client, same loop"
-        return figures
+        return [figures]
     if name == "events":
-        figures = servers.events_headroom(server, plan.events)
-        floor_ms = rows["events"]["clients"]["httpx"]["median"]
-        figures["httpx"] = plan.events / (floor_ms / 1000)
-        figures["floor_what"] = "raw httpx, as measured"
-        return figures
+        raw = servers.events_headroom(server, plan.events)
+        floors = []
+        for key, what in (("events", "raw httpx"), ("events async", "raw httpx async")):
+            floor_ms = rows[key]["clients"]["httpx"]["median"]
+            floors.append(
+                {
+                    **raw,
+                    "httpx": plan.events / (floor_ms / 1000),
+                    "floor_what": f"{what}, as measured",
+                }
+            )
+        return floors
     figures = servers.download_headroom(server, plan.file_mib * MIB)
     figures["httpx"] = rows["save"]["clients"]["httpx"]["median"]
     figures["floor_what"] = "raw httpx, as measured"
-    return figures
+    return [figures]
 
 
 def measure_all(plan: Plan, contenders: list[Contender], workdir: Path) -> dict[str, Any]:
     runner = Runner(workdir)
     rows: dict[str, Any] = {}
     servers_seen: list[dict[str, Any]] = []
+    failures: list[dict[str, str]] = []
     order = measurements(plan)
     for name in (None, *SERVERS):
         group = [measurement for measurement in order if measurement.server == name]
@@ -558,7 +643,7 @@ def measure_all(plan: Plan, contenders: list[Contender], workdir: Path) -> dict[
                 started = time.perf_counter()
                 parameters = measurement.parameters(server, plan)
                 samples = run_measurement(
-                    runner, measurement, contenders, parameters, plan.warmup_round
+                    runner, measurement, contenders, parameters, plan.warmup_round, failures
                 )
                 for row in measurement.rows:
                     rows[row.key] = summarise(row, samples, measurement.repetitions)
@@ -568,11 +653,12 @@ def measure_all(plan: Plan, contenders: list[Contender], workdir: Path) -> dict[
                     flush=True,
                 )
             if name is not None:
-                servers_seen.append(headroom(name, server, plan, rows))
+                servers_seen.extend(headroom(name, server, plan, rows))
     # the page's order: as the issue lists them
     return {
         "rows": [rows[row.key] for m in order for row in m.rows],
         "headroom": servers_seen,
+        "failures": failures,
     }
 
 

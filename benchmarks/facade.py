@@ -1,13 +1,22 @@
-"""Facade overhead: this client against raw httpx, side by side, over loopback.
+"""Facade overhead: this client, and its generated layer called directly, against raw httpx,
+side by side, over loopback.
 
-What is measured, each time in a fresh process after a warm-up, the two clients interleaved
-(the order alternating between repetitions) with the ratio taken per repetition:
+What is measured, each time in a fresh process after a warm-up, the three clients interleaved
+(the order rotated between repetitions) with each ratio taken per repetition:
 
-- ``get``: sequential ``client.predictions.get(id)`` against
-  ``http.get(f"/predictions/{id}").json()`` on one reused ``httpx.Client``;
+- ``get``: sequential ``client.predictions.get(id)``, and
+  ``replicate_api.api.predictions.get.sync(id, client=...)`` on one reused
+  ``AuthenticatedClient``, against ``http.get(f"/predictions/{id}").json()`` on one reused
+  ``httpx.Client``;
 - ``list``: ``for p in replicate.pagination.paginate_items(client.predictions.list)`` over
-  every page, against raw httpx following ``next`` and decoding each page's JSON;
-- the peak memory (``VmHWM``) of the ``get`` processes.
+  every page; and ``replicate_api``'s ``list_.sync(client=...)`` for the first page, then each
+  page's ``next_`` URL sent through the same client's httpx client and decoded with
+  ``list_.parse_response`` (the list operation takes no cursor); against raw httpx following
+  ``next`` and decoding each page's JSON;
+- the peak memory (``VmHWM``) of the facade's ``get`` processes.
+
+Targets: ``get`` at most 1.05x raw httpx and ``list`` at most 1.5x, for the facade and for
+``replicate_api`` direct; peak memory at most 1.1x.
 
 The server is a minimal ASGI app on uvicorn with httptools, in a process of its own, serving
 canned JSON (shaped like the emulator's predictions) for the same two routes. The emulator
@@ -164,6 +173,20 @@ def get_with_facade(base_url: str, token: str, count: int) -> float:
         return time.perf_counter() - start
 
 
+def get_with_api(base_url: str, token: str, count: int) -> float:
+    from replicate_api import AuthenticatedClient
+    from replicate_api.api.predictions import get
+
+    prediction_id = canned_prediction(base_url, 0)["id"]
+    with AuthenticatedClient(base_url=base_url, token=token) as client:
+        for _ in range(WARMUP_GETS):
+            get.sync(prediction_id, client=client)
+        start = time.perf_counter()
+        for _ in range(count):
+            get.sync(prediction_id, client=client)
+        return time.perf_counter() - start
+
+
 def get_with_httpx(base_url: str, token: str, count: int) -> float:
     import httpx
 
@@ -198,6 +221,32 @@ def list_with_facade(base_url: str, token: str, count: int) -> float:
     return elapsed
 
 
+def list_with_api(base_url: str, token: str, count: int) -> float:
+    from replicate_api import AuthenticatedClient
+    from replicate_api.api.predictions import list_
+
+    with AuthenticatedClient(base_url=base_url, token=token) as client:
+        http = client.get_httpx_client()
+
+        def iterate() -> int:
+            seen = 0
+            page = list_.sync(client=client)
+            while True:
+                for _ in page.results or ():
+                    seen += 1
+                if not isinstance(page.next_, str):  # None on the last page
+                    return seen
+                page = list_.parse_response(http.get(page.next_))
+
+        iterate()
+        start = time.perf_counter()
+        seen = iterate()
+        elapsed = time.perf_counter() - start
+    if seen != count:
+        raise RuntimeError(f"replicate_api saw {seen} predictions, not {count}")
+    return elapsed
+
+
 def list_with_httpx(base_url: str, token: str, count: int) -> float:
     import httpx
 
@@ -225,10 +274,13 @@ def list_with_httpx(base_url: str, token: str, count: int) -> float:
 
 MEASUREMENTS = {
     ("get", "facade"): get_with_facade,
+    ("get", "api"): get_with_api,
     ("get", "httpx"): get_with_httpx,
     ("list", "facade"): list_with_facade,
+    ("list", "api"): list_with_api,
     ("list", "httpx"): list_with_httpx,
 }
+CLIENTS = ("facade", "api", "httpx")
 
 
 def peak_rss_kib() -> int:
@@ -283,28 +335,35 @@ def main(argv: list[str]) -> int:
 
         samples: dict[tuple[str, str], list[Any]] = {key: [] for key in MEASUREMENTS}
         for kind, count in (("get", gets), ("list", listed)):
-            run_measurement(kind, "facade", base_url, token, count)  # warm the file caches
+            for client in ("facade", "api"):  # warm the file caches
+                run_measurement(kind, client, base_url, token, count)
             for repetition in range(repetitions):
-                clients = ("facade", "httpx") if repetition % 2 == 0 else ("httpx", "facade")
-                for client in clients:
+                shift = repetition % len(CLIENTS)
+                for client in CLIENTS[shift:] + CLIENTS[:shift]:
                     result = run_measurement(kind, client, base_url, token, count)
                     samples[kind, client].append(result)
 
-    table = (  # measurement, samples, field, unit, scale, target ratio
-        (f"{gets} x predictions.get", "get", "seconds", "ms", 1000.0, 1.05),
+    get_title = f"{gets} x predictions.get"
+    list_title = f"{listed} predictions, {listed // PAGE_SIZE} pages"
+    direct = "replicate_api direct"
+    table = (  # measurement, samples, client, field, unit, scale, target ratio
+        (f"{get_title}, facade", "get", "facade", "seconds", "ms", 1000.0, 1.05),
+        (f"{get_title}, {direct}", "get", "api", "seconds", "ms", 1000.0, 1.05),
+        (f"{list_title}, facade", "list", "facade", "seconds", "ms", 1000.0, 1.5),
+        (f"{list_title}, {direct}", "list", "api", "seconds", "ms", 1000.0, 1.5),
         (
-            f"{listed} predictions, {listed // PAGE_SIZE} pages",
-            "list",
-            "seconds",
-            "ms",
-            1000.0,
-            2.0,
+            "peak RSS of the get process, facade",
+            "get",
+            "facade",
+            "peak_rss_kib",
+            "MiB",
+            1 / 1024,
+            1.1,
         ),
-        ("peak RSS of the get process", "get", "peak_rss_kib", "MiB", 1 / 1024, 1.1),
     )
     rows, spreads = [], []
-    for name, kind, field, unit, scale, target_ratio in table:
-        ours = [sample[field] for sample in samples[kind, "facade"]]
+    for name, kind, client, field, unit, scale, target_ratio in table:
+        ours = [sample[field] for sample in samples[kind, client]]
         theirs = [sample[field] for sample in samples[kind, "httpx"]]
         ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
         ratio = statistics.median(ratios)
@@ -319,7 +378,7 @@ def main(argv: list[str]) -> int:
                 "yes" if ratio <= target_ratio else "no",
             )
         )
-    header = ("measurement", "this client", "raw httpx", "ratio", "target", "met")
+    header = ("measurement", "this project", "raw httpx", "ratio", "target", "met")
     widths = [max(len(row[i]) for row in (header, *rows)) for i in range(len(header))]
     print(
         f"\npython {sys.version.split()[0]}, {repetitions} repetitions, "

@@ -17,11 +17,16 @@ class Clock:
 
     Example::
 
-        class Instant(Clock):
-            def sleep(self, seconds: float) -> None:
-                self.slept.append(seconds)
+        from replicate.client import Client, Clock
 
-        client = replicate.Client(clock=Instant())
+        class Instant(Clock):
+            def __init__(self) -> None:
+                self.waits: list[float] = []
+
+            def sleep(self, seconds: float) -> None:
+                self.waits.append(seconds)  # recorded, not slept
+
+        client = Client(clock=Instant())
     """
 
     def monotonic(self) -> float:

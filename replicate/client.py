@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from replicate.version import Version
     from replicate.webhook import Webhooks
 
-__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "Client"]
+__all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "Client", "Clock"]
 
 T = TypeVar("T")
 

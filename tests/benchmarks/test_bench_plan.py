@@ -1,0 +1,64 @@
+"""The plan of ``scripts/bench`` hangs together: every measurement has a harness in the probe,
+and the rows with no official-client equivalent say why, without importing those clients."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def modules() -> tuple[Any, Any]:
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import _compare_probe
+        import compare
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    return compare, _compare_probe
+
+
+def test_every_measurement_has_a_harness(modules: tuple[Any, Any]) -> None:
+    compare, probe = modules
+    for plan in (compare.Plan(), compare.SMOKE):
+        for measurement in compare.measurements(plan):
+            if measurement.probe != "import":  # timed by compare.py itself
+                assert measurement.probe in probe.MEASUREMENTS, measurement.probe
+
+
+def test_new_rows_and_targets(modules: tuple[Any, Any]) -> None:
+    compare, _ = modules
+    rows = {row.key: row for m in compare.measurements(compare.Plan()) for row in m.rows}
+    expected = {"get": 1.05, "get api": 1.05, "pages": 1.5, "pages api": 1.5}
+    expected.update({"events": 3, "events async": 3})
+    for key, limit in expected.items():
+        assert (rows[key].target.kind, rows[key].target.limit) == ("ratio", limit), key
+
+
+@pytest.mark.parametrize(
+    ("client", "measurement"),
+    [
+        ("v1", "get_api"),
+        ("v2", "get_api"),
+        ("v1", "pages_api"),
+        ("v2", "pages_api"),
+        ("v2", "events"),
+        ("v2", "events_async"),
+    ],
+)
+def test_official_clients_not_measured_say_why(
+    modules: tuple[Any, Any],
+    client: str,
+    measurement: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, probe = modules
+    probe.main(client, measurement, "{}")  # returns before importing any client
+    reason = json.loads(capsys.readouterr().out)["n/a"]
+    assert reason and "\n" not in reason
