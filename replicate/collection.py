@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, overload
+from typing import overload
 
 from replicate._generated import collections_get, collections_list
 from replicate.model import Model
+from replicate.pagination import Page as Page  # replicate 1.x code imports it from here
 from replicate.resource import Listing, Resource, defaults
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["Collection", "Collections"]
 

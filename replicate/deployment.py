@@ -13,6 +13,7 @@ from replicate._generated import (
 )
 from replicate.account import Account
 from replicate.identifier import Reference
+from replicate.pagination import Page as Page  # replicate 1.x code imports it from here
 from replicate.prediction import CreateOptions, CreatePredictionParams, Prediction
 from replicate.resource import Listing, Namespace, OwnedResource, Resource
 

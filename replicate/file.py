@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, NotRequired, TypedDict, Unpack
 from replicate import _files
 from replicate._files import FileEncodingStrategy
 from replicate._generated import files_delete, files_download, files_get, files_list
+from replicate.pagination import Page as Page  # replicate 1.x code imports it from here
 from replicate.resource import Listing, Resource, defaults
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal, NotRequired, TypedDict, Unpack, overload
+from typing import Any, Literal, NotRequired, TypedDict, Unpack, overload
 
 from replicate._generated import (
     models_create,
@@ -16,12 +16,11 @@ from replicate._generated import (
 )
 from replicate.exceptions import ReplicateException
 from replicate.identifier import Reference
+from replicate.pagination import Cursor
+from replicate.pagination import Page as Page  # replicate 1.x code imports it from here
 from replicate.prediction import CreateOptions, CreatePredictionParams, Prediction
 from replicate.resource import Namespace, OwnedResource
 from replicate.version import Version, Versions
-
-if TYPE_CHECKING:
-    from replicate.pagination import Cursor, Page
 
 __all__ = ["Model", "Models", "ModelsPredictions"]
 

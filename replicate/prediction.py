@@ -21,6 +21,7 @@ from replicate._runs import Run, RunNamespace
 from replicate._stream import ServerSentEvent
 from replicate._wait import TERMINAL_STATUSES, WAIT_MARGIN
 from replicate.identifier import Reference
+from replicate.pagination import Page as Page  # replicate 1.x code imports it from here
 from replicate.resource import Endpoint
 
 if TYPE_CHECKING:

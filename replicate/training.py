@@ -9,6 +9,7 @@ from replicate._files import FileEncodingStrategy, async_encode_json, encode_jso
 from replicate._generated import trainings_cancel, trainings_create, trainings_get, trainings_list
 from replicate._runs import Run, RunNamespace
 from replicate.identifier import ModelVersionIdentifier, Reference
+from replicate.pagination import Page as Page  # replicate 1.x code imports it from here
 from replicate.version import Version
 
 if TYPE_CHECKING:

@@ -6,6 +6,7 @@ import datetime
 from typing import TYPE_CHECKING, Any
 
 from replicate._generated import versions_delete, versions_get, versions_list
+from replicate.pagination import Page as Page  # replicate 1.x code imports it from here
 from replicate.resource import Listing, Resource
 
 if TYPE_CHECKING:

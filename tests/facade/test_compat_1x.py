@@ -113,3 +113,16 @@ def test_without_a_wait_a_processing_answer_is_followed(
     assert call(client, "run", "a/b", {}, wait=False) == "done"
     assert api.requests[-1].url.path == GET
     assert "prefer" not in api.requests[0].headers
+
+
+@pytest.mark.parametrize(
+    "module", ["collection", "deployment", "file", "model", "prediction", "training", "version"]
+)
+def test_page_imports_from_where_1x_code_finds_it(module: str) -> None:
+    import importlib
+
+    from replicate.pagination import Page
+
+    assert (
+        importlib.import_module(f"replicate.{module}").Page is Page
+    )  # `from replicate.model import Page`
