@@ -102,6 +102,11 @@ class Client:
             raise TypeError("http_client must be an httpx.Client (async_http_client: AsyncClient)")
         if async_http_client is not None and not isinstance(async_http_client, httpx.AsyncClient):
             raise TypeError("async_http_client must be an httpx.AsyncClient")
+        if http_client is not None and async_http_client is not None and kwargs:
+            raise TypeError(
+                f"{', '.join(sorted(kwargs))}: httpx options configure the clients this client "
+                "makes; with both http_client= and async_http_client=, set them on those"
+            )
         if timeout is None:
             given = http_client or async_http_client
             timeout = given.timeout if given is not None else DEFAULT_TIMEOUT

@@ -295,3 +295,5 @@ def test_a_given_async_http_client_carries_async_requests(api: FakeAPI) -> None:
 def test_a_given_http_client_must_be_one() -> None:
     with pytest.raises(TypeError, match=r"httpx\.Client"):
         Client(http_client=httpx.AsyncClient())  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="verify: httpx options"):
+        Client(http_client=httpx.Client(), async_http_client=httpx.AsyncClient(), verify=False)
