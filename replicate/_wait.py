@@ -368,7 +368,7 @@ def wait_until_ended(run: Run, deadline: Deadline, on_progress: ProgressCallback
         progress = StreamProgress()
         try:
             for event in iter_events(client, url, deadline=deadline):
-                if progress.apply(run, event.event, event.data):
+                if on_progress is not None and progress.apply(run, event.event, event.data):
                     watch.changed()
         except (ReplicateError, httpx.HTTPError):
             pass  # the stream cannot be read: polling still can (a 5xx there is retried)
@@ -446,7 +446,7 @@ async def async_wait_until_ended(
             # aclosing: an early exit closes the stream now, in this task
             async with aclosing(aiter_events(client, url, deadline=deadline)) as events:
                 async for event in events:
-                    if progress.apply(run, event.event, event.data):
+                    if on_progress is not None and progress.apply(run, event.event, event.data):
                         await watch.async_changed()
         except (ReplicateError, httpx.HTTPError):
             pass
