@@ -178,6 +178,11 @@ def _annotate(error: Exception, request: httpx.Request) -> Exception:
 
 
 def _log_retry(request: httpx.Request, reason: str, delay: float, retry: int, limit: int) -> None:
+    """One INFO record per retry, before its sleep.
+
+    The record carries ``retry_delay`` (seconds), ``retry_number`` (1-based), ``retry_limit``
+    and ``retry_reason`` as attributes, so a handler (the command line's) can show them.
+    """
     # the URL and method only: headers (and so the token) never reach a log line
     logger.info(
         "Retrying %s %s in %.2fs (retry %d of %d) after %s",
@@ -187,6 +192,12 @@ def _log_retry(request: httpx.Request, reason: str, delay: float, retry: int, li
         retry + 1,
         limit,
         reason,
+        extra={
+            "retry_delay": delay,
+            "retry_number": retry + 1,
+            "retry_limit": limit,
+            "retry_reason": reason,
+        },
     )
 
 
@@ -257,8 +268,14 @@ def _after_error(request: httpx.Request, error: Exception, retry: int, limit: in
         if annotated is error:
             raise error
         raise annotated from error
-    _log_retry(request, type(error).__name__, delay, retry, limit)
+    _log_retry(request, _describe(error), delay, retry, limit)
     return delay
+
+
+def _describe(error: Exception) -> str:
+    """A short reason for a log line: the error's type and, when it has one, its message."""
+    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
 def _after_response(
