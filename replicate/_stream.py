@@ -2,8 +2,9 @@
 
 ``iter_events`` and ``aiter_events`` read ``urls.stream`` through the client (so retries,
 ``MockTransport`` and the connection pool apply), with ``Accept: text/event-stream`` and
-``Cache-Control: no-store``. httpx-sse decodes the lines and fields; the work added here per
-event is one method call and one small object, so that a fast stream stays fast.
+``Cache-Control: no-store``. ``replicate._sse`` decodes the lines and fields exactly as the
+event-stream rules say (httpx-sse's line splitting, a corrected field decoder); the work added
+here per event is one method call and one small object, so that a fast stream stays fast.
 
 When the connection drops (or ends without ``done``), they reconnect with ``Last-Event-ID`` set
 to the last event's id: the server resumes after it, so no event is lost or repeated. The first
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from replicate._file_output import transform_output
+from replicate._sse import SSEDecoder, aiter_sse, check_content_type, iter_sse
 from replicate._wait import (
     Deadline,
     async_cancel_on_interrupt,
@@ -154,7 +156,7 @@ class EventStream:
         state = EventStream(client, url)
         while True:
             with client._open(state.request()) as response:
-                for sse in EventSource(response).iter_sse():
+                for sse in iter_sse(response.iter_bytes(), state.decoder()):
                     event = state.event(sse)  # bookkeeping; StreamError on `error`
                     ...
             delay = state.reconnect(None)  # None: stop; else sleep, then again
@@ -162,6 +164,7 @@ class EventStream:
 
     __slots__ = (
         "_client",
+        "_decoder",
         "_failing",
         "_failures",
         "_files",
@@ -196,12 +199,14 @@ class EventStream:
         self._progressed = False
         self._new = ServerSentEvent
         self._types = _EVENT_TYPES
+        self._decoder = SSEDecoder(self.last_id)
         self.finished = False
         """Set once the stream has given its last event (``done``, or the deadline passed)."""
 
     def request(self) -> dict[str, Any]:
-        """The request that (re)opens the stream, resuming after the last event seen."""
+        """The request that (re)opens the stream, resuming after the last event id seen."""
         self._progressed = False
+        self._settle()
         headers = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
         if self.last_id:
             headers["Last-Event-ID"] = self.last_id
@@ -220,18 +225,27 @@ class EventStream:
                 request["timeout"] = capped
         return request
 
-    def event(self, sse: Any) -> ServerSentEvent:
-        """The event for one decoded server-sent event (the per-event work: keep it small)."""
-        name = sse.event
-        data: Any = sse.data
+    def decoder(self) -> SSEDecoder:
+        """A decoder for the (re)opened connection, carrying the stream's last event id."""
+        self._decoder = SSEDecoder(self.last_id)
+        return self._decoder
+
+    def _settle(self) -> None:
+        """Take the last event id and ``retry`` of the connection that ended (an ``id`` in a
+        block without data still counts, as the event-stream rules say)."""
+        decoder = self._decoder
+        self.last_id = decoder.last_id
+        if decoder.retry is not None:
+            self._retry_ms = decoder.retry
+
+    def event(self, sse: tuple[str, str, int | None]) -> ServerSentEvent:
+        """The event for one dispatched server-sent event (the per-event work: keep it small)."""
+        name, data, retry = sse
+        value: Any = data
         if self._files and name == "output" and data.startswith(_FILE_PREFIXES):
-            data = transform_output(data, self._client)
-        last_id = self.last_id = sse.id or self.last_id
-        retry = sse.retry
-        if retry is not None:
-            self._retry_ms = retry
+            value = transform_output(data, self._client)
         self._progressed = True
-        event = self._new(self._types.get(name, name), data, last_id, retry)
+        event = self._new(self._types.get(name, name), value, self._decoder.last_id, retry)
         if name == "done" or (self.deadline is not None and self.deadline.expired()):
             self.finished = True
         elif name == "error" and self._failing is not None:
@@ -242,6 +256,7 @@ class EventStream:
         """After the connection ended (``error``, or a clean end without ``done``): seconds to
         wait before reconnecting, or None to stop (the deadline passed). Raises the error (or
         ``ReplicateError``) once reconnecting has failed too often in a row."""
+        self._settle()
         deadline = self.deadline
         if deadline is not None and deadline.expired():
             return None
@@ -279,8 +294,6 @@ def iter_events(
         for event in iter_events(client, prediction.urls["stream"]):
             print(event.event, event.data)
     """
-    from httpx_sse import EventSource
-
     state = EventStream(
         client,
         url,
@@ -294,7 +307,8 @@ def iter_events(
             error: Exception | None = None
             try:
                 with client._open(state.request()) as response:
-                    for sse in EventSource(response).iter_sse():
+                    check_content_type(response)
+                    for sse in iter_sse(response.iter_bytes(), state.decoder()):
                         yield state.event(sse)
                         if state.finished:
                             return
@@ -323,8 +337,6 @@ async def aiter_events(
         async for event in aiter_events(client, prediction.urls["stream"]):
             print(event.event, event.data)
     """
-    from httpx_sse import EventSource
-
     state = EventStream(
         client,
         url,
@@ -338,7 +350,8 @@ async def aiter_events(
             error: Exception | None = None
             try:
                 async with client._async_open(state.request()) as response:
-                    sources = EventSource(response).aiter_sse()
+                    check_content_type(response)
+                    sources = aiter_sse(response.aiter_bytes(), state.decoder())
                     try:
                         async for sse in sources:
                             yield state.event(sse)

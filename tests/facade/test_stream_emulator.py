@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -161,16 +162,16 @@ def test_module_level_stream_functions(client: Client, monkeypatch: pytest.Monke
 def test_interrupting_a_stream_cancels_the_prediction(
     client: Client, emu: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import httpx_sse
+    from replicate import _stream
 
-    read = httpx_sse.EventSource.iter_sse
+    read = _stream.iter_sse
 
-    def interrupted(source: httpx_sse.EventSource) -> Iterator[httpx_sse.ServerSentEvent]:
-        for event in read(source):
+    def interrupted(chunks: Any, decoder: Any) -> Iterator[Any]:
+        for event in read(chunks, decoder):
             yield event
             raise KeyboardInterrupt  # Ctrl-C while the stream is being read
 
-    monkeypatch.setattr(httpx_sse.EventSource, "iter_sse", interrupted)
+    monkeypatch.setattr(_stream, "iter_sse", interrupted)
     prediction = client.predictions.create(model="replicate/slow", input={"seconds": 5})
     with pytest.raises(KeyboardInterrupt):
         list(prediction.stream())
