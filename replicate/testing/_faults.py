@@ -8,7 +8,12 @@ down as requests match them::
     emu.faults.add("GET /v1/predictions/{id}", close=True)
     emu.faults.add("GET /v1/predictions/{id}", delay=2.0)
     emu.faults.add("GET /v1/predictions/{id}", malformed_json=True)
+    emu.faults.add("POST /v1/predictions", drop_response=True)  # created, answer lost
     emu.faults.cut_stream(after=3)
+
+Or drawn at random, a given share of all API requests, each with a fault that fits it::
+
+    emu.faults.randomize(rate=0.05, seed=1)
 
 The application's outer middleware asks :meth:`Faults.intercept` about every API request
 before routing, and the SSE route asks :meth:`Faults.stream_cut` where to cut its stream.
@@ -20,11 +25,12 @@ import asyncio
 import contextlib
 import json
 import math
+import random
 import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -40,11 +46,18 @@ CONNECTION_EXTENSION = "replicate.emulator.connection"
 # Set on the scope of a request that faults pass on to the routes themselves (malformed
 # JSON needs the real response to cut it), so that the second pass is not intercepted.
 _PASSED = "replicate.emulator.faults_passed"
+# Set on the scope of a stream request whose random fault is a cut: after how many events.
+_RANDOM_CUT = "replicate.emulator.random_cut"
 
 CREATE_LIMIT = 600  # prediction creates per minute per token, as published
 OTHER_LIMIT = 3000  # other requests per minute per token, as published
 PROBLEM = b"application/problem+json"
 STREAM_ROUTE = "GET /v1/predictions/{id}/stream"
+RANDOM_KINDS = ("429", "5xx", "close", "drop_response", "delay", "malformed_json", "cut_stream")
+"""The kinds of :meth:`Faults.randomize`; the stream route gets no drop_response and no
+malformed_json (it has no JSON body), the other routes no cut_stream."""
+_STREAM_KINDS = frozenset({"429", "5xx", "close", "delay", "cut_stream"})
+_SERVER_ERRORS = (500, 502, 503, 504)
 
 
 def compile_route(route: str) -> tuple[str | None, re.Pattern[str]]:
@@ -100,6 +113,7 @@ class Fault:
     close: bool = False
     delay: float = 0.0
     malformed_json: bool = False
+    drop_response: bool = False
     cut_after: int | None = None
     headers: dict[str, str] = field(default_factory=dict)
     method: str | None = field(init=False)
@@ -110,11 +124,14 @@ class Fault:
 
     @property
     def kind(self) -> str:
-        """What it does: ``status``, ``close``, ``malformed_json``, ``cut_stream`` or ``delay``."""
+        """What it does: ``status``, ``close``, ``drop_response``, ``malformed_json``,
+        ``cut_stream`` or ``delay``."""
         if self.cut_after is not None:
             return "cut_stream"
         if self.close:
             return "close"
+        if self.drop_response:
+            return "drop_response"
         if self.status is not None:
             return "status"
         if self.malformed_json:
@@ -133,15 +150,18 @@ class Fault:
 class FaultRecord:
     """What a fault (or the rate limiter) did to one request; see :attr:`Faults.history`.
 
-    Example: ``assert [r.kind for r in emu.faults.history] == ["status", "close"]``.
+    ``route`` is the scripted fault's route, ``"random"`` for one drawn by
+    :meth:`Faults.randomize`, or the rate limit's name. Example:
+    ``assert [r.kind for r in emu.faults.history] == ["status", "close"]``.
     """
 
-    kind: str  # status, close, delay, malformed_json, cut_stream or rate_limit
+    kind: str  # status, close, drop_response, delay, malformed_json, cut_stream or rate_limit
     method: str
     path: str
     route: str
     status: int | None = None
     delay: float = 0.0
+    cut_after: int | None = None
     at: float = field(default_factory=time.time)
 
 
@@ -175,6 +195,7 @@ class Faults:
         self.window = window
         self.clock = clock  # seconds, for the rate limiter's sliding window
         self.history: list[FaultRecord] = []
+        self._random: _RandomFaults | None = None
 
     # --- scripting -----------------------------------------------------------------------
 
@@ -188,23 +209,28 @@ class Faults:
         close: bool = False,
         delay: float | None = None,
         malformed_json: bool = False,
+        drop_response: bool = False,
         headers: dict[str, str] | None = None,
     ) -> Fault:
         """Script a fault for the next ``times`` requests matching ``route``.
 
         Give one of ``status`` (a problem+json error; ``retry_after`` in seconds or as an
-        HTTP date adds ``Retry-After``), ``close`` (the connection drops before any byte of
-        the response) or ``malformed_json`` (the real response, its JSON body cut in half),
-        and/or ``delay`` seconds before answering (alone: a slow but correct answer).
-        Faults apply in the order added, one per request. Example::
+        HTTP date adds ``Retry-After``), ``close`` (the connection drops before the request
+        is acted on), ``drop_response`` (the request is acted on, a prediction created say,
+        then the connection drops before any byte of the answer) or ``malformed_json`` (the
+        real response, its JSON body cut in half), and/or ``delay`` seconds before answering
+        (alone: a slow but correct answer). A dropped connection is ``RemoteProtocolError``
+        for an httpx client, over a socket and in process alike. Faults apply in the order
+        added, one per request. Example::
 
             emu.faults.add("POST /v1/predictions", status=429, times=2, retry_after=1)
+            emu.faults.add("POST /v1/predictions", drop_response=True)
         """
-        actions = [status is not None, close, malformed_json]
+        actions = [status is not None, close, malformed_json, drop_response]
         if sum(actions) > 1:
-            raise ValueError("give only one of status, close and malformed_json")
+            raise ValueError("give only one of status, close, drop_response and malformed_json")
         if not any(actions) and not delay:
-            raise ValueError("give status, close, malformed_json or delay")
+            raise ValueError("give status, close, drop_response, malformed_json or delay")
         if status is not None and not 100 <= status <= 599:
             raise ValueError(f"status {status} is not an HTTP status")
         fault = Fault(
@@ -215,6 +241,7 @@ class Faults:
             close=close,
             delay=float(delay or 0.0),
             malformed_json=malformed_json,
+            drop_response=drop_response,
             headers=dict(headers or {}),
         )
         with self._lock:
@@ -236,14 +263,59 @@ class Faults:
             self._faults.append(fault)
         return fault
 
+    def randomize(
+        self,
+        rate: float = 0.05,
+        *,
+        seed: int | None = None,
+        kinds: Iterable[str] = RANDOM_KINDS,
+        retry_after: tuple[int, int] = (0, 1),
+        delay: tuple[float, float] = (0.2, 1.5),
+        cut_after: tuple[int, int] = (0, 10),
+    ) -> None:
+        """Fault a share ``rate`` of all API requests, each with a kind drawn at random.
+
+        For each request (after any scripted fault, which comes first), with probability
+        ``rate``, one of ``kinds`` that fits the request (see :data:`RANDOM_KINDS`) is drawn:
+        ``429`` with a ``Retry-After`` of ``retry_after`` whole seconds (a range), ``5xx``
+        (500, 502, 503 or 504), ``close``, ``drop_response``, ``delay`` (a correct answer
+        after ``delay`` seconds, a range), ``malformed_json``, or ``cut_stream`` (the SSE
+        stream cut after ``cut_after`` events, a range; it may end before). They are recorded
+        in :attr:`history` with the route ``"random"``. The same ``seed`` and the same order
+        of requests give the same faults. ``rate=0`` or :meth:`clear` turns it off. Example::
+
+            emu.faults.randomize(rate=0.05, seed=7)
+            emu.faults.randomize(rate=0.2, seed=7, kinds={"5xx", "malformed_json"})
+        """
+        chosen = frozenset(kinds)
+        unknown = chosen.difference(RANDOM_KINDS)
+        if unknown:
+            raise ValueError(f"unknown fault kinds {sorted(unknown)}: choose from {RANDOM_KINDS}")
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError("rate must be between 0 and 1")
+        for name, (low, high) in (
+            ("retry_after", retry_after),
+            ("delay", delay),
+            ("cut_after", cut_after),
+        ):
+            if not 0 <= low <= high:
+                raise ValueError(f"{name}: expected a range (low, high) with 0 <= low <= high")
+        faults = None
+        if rate > 0 and chosen:
+            faults = _RandomFaults(rate, random.Random(seed), chosen, retry_after, delay, cut_after)
+        with self._lock:
+            self._random = faults
+
     def clear(self) -> None:
-        """Drop every pending fault and the rate limiter's counts (``history`` stays).
+        """Drop every pending fault, random faults and the rate limiter's counts (``history``
+        stays).
 
         Example: ``emu.faults.clear()``.
         """
         with self._lock:
             self._faults.clear()
             self._windows.clear()
+            self._random = None
 
     @property
     def pending(self) -> list[Fault]:
@@ -268,17 +340,21 @@ class Faults:
 
     # --- the hooks the application calls -------------------------------------------------
 
-    def stream_cut(self, path: str) -> int | None:
+    def stream_cut(self, path: str, scope: Scope | None = None) -> int | None:
         """After how many events to cut the SSE stream at ``path`` (None: do not cut).
 
-        Called by the stream route; consumes a :meth:`cut_stream` fault. Example:
-        ``cut_after = app.faults.stream_cut(request.url.path)``.
+        Called by the stream route with its request's scope; consumes a :meth:`cut_stream`
+        fault, or applies the cut :meth:`intercept` drew at random for this request. Example:
+        ``cut_after = app.faults.stream_cut(request.url.path, request.scope)``.
         """
         fault = self._take("GET", path, streams=True)
-        if fault is None:
-            return None
-        self._record(fault.kind, "GET", path, fault.route)
-        return fault.cut_after
+        if fault is not None:
+            self._record(fault.kind, "GET", path, fault.route, cut_after=fault.cut_after)
+            return fault.cut_after
+        cut_after: int | None = None if scope is None else scope.get(_RANDOM_CUT)
+        if cut_after is not None:
+            self._record("cut_stream", "GET", path, "random", cut_after=cut_after)
+        return cut_after
 
     async def intercept(self, scope: Scope, receive: Receive, send: Send) -> bool:
         """Apply a scripted fault or the rate limit to a request; True if it was answered.
@@ -292,6 +368,15 @@ class Faults:
         fault = self._take(method, path, streams=False)
         if fault is not None:
             return await self._apply(fault, scope, receive, send)
+        drawn = self._random
+        if drawn is not None:
+            with self._lock:
+                fault = drawn.draw(method, path)
+            if fault is not None:
+                if fault.cut_after is not None:
+                    scope[_RANDOM_CUT] = fault.cut_after  # the stream route cuts it
+                else:
+                    return await self._apply(fault, scope, receive, send, route="random")
         if self._app.options.rate_limits:
             return await self._limit(scope, send)
         return False
@@ -312,9 +397,12 @@ class Faults:
         with self._lock:
             self.history.append(FaultRecord(kind, method, path, route, **details))
 
-    async def _apply(self, fault: Fault, scope: Scope, receive: Receive, send: Send) -> bool:
+    async def _apply(
+        self, fault: Fault, scope: Scope, receive: Receive, send: Send, route: str | None = None
+    ) -> bool:
         method, path = scope["method"], scope["path"]
-        self._record(fault.kind, method, path, fault.route, status=fault.status, delay=fault.delay)
+        route = route or fault.route
+        self._record(fault.kind, method, path, route, status=fault.status, delay=fault.delay)
         connection = scope.get("extensions", {}).get(CONNECTION_EXTENSION)
         if fault.delay:
             gone = await _sleep(fault.delay, connection)
@@ -332,6 +420,9 @@ class Faults:
             # Wait until the server has seen the connection go, so it sends no 500 instead.
             await until_disconnected(receive)
             return True
+        if fault.drop_response:
+            await self._drop_response(scope, receive, connection)
+            return True
         if fault.status is not None:
             headers = dict(fault.headers)
             if fault.retry_after is not None:
@@ -342,6 +433,22 @@ class Faults:
             await self._malformed(scope, receive, send)
             return True
         return False  # a delay alone: the request now goes on to its route
+
+    async def _drop_response(
+        self, scope: Scope, receive: Receive, connection: dict[str, Any] | None
+    ) -> None:
+        """Run the request for real, then drop the connection instead of answering."""
+
+        async def discard(message: MutableMapping[str, Any]) -> None:
+            pass
+
+        await self._app.asgi({**scope, _PASSED: True}, receive, discard)
+        if connection is None:
+            import httpx  # in process: what httpx raises when the server hangs up (see close)
+
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        connection["abort"]()
+        await until_disconnected(receive)
 
     async def _malformed(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Run the request for real, then send its response with the body cut in half."""
@@ -400,6 +507,55 @@ class Faults:
         }
         await _send_problem(send, 429, detail, {"retry-after": str(wait)}, **limits)
         return True
+
+
+class _RandomFaults:
+    """The draws of :meth:`Faults.randomize`; called under the faults' lock."""
+
+    def __init__(
+        self,
+        rate: float,
+        rng: random.Random,
+        kinds: frozenset[str],
+        retry_after: tuple[int, int],
+        delay: tuple[float, float],
+        cut_after: tuple[int, int],
+    ) -> None:
+        self.rate, self.rng = rate, rng
+        # In RANDOM_KINDS order, so that a seed draws the same kind whatever set was given.
+        self.for_streams = [k for k in RANDOM_KINDS if k in kinds and k in _STREAM_KINDS]
+        self.for_others = [k for k in RANDOM_KINDS if k in kinds and k != "cut_stream"]
+        self.retry_after, self.delay, self.cut_after = retry_after, delay, cut_after
+        self.stream_method, self.stream_pattern = compile_route(STREAM_ROUTE)
+
+    def draw(self, method: str, path: str) -> Fault | None:
+        """The fault for this request, or None (most of the time)."""
+        rng = self.rng
+        if rng.random() >= self.rate:
+            return None
+        streams = method == self.stream_method and self.stream_pattern.fullmatch(path)
+        kinds = self.for_streams if streams else self.for_others
+        if not kinds:
+            return None
+        kind = rng.choice(kinds)
+        route = STREAM_ROUTE if streams else _ANY_ROUTE
+        if kind == "429":
+            return Fault(route, status=429, retry_after=rng.randint(*self.retry_after))
+        if kind == "5xx":
+            return Fault(route, status=rng.choice(_SERVER_ERRORS))
+        if kind == "delay":
+            return Fault(route, delay=round(rng.uniform(*self.delay), 3))
+        if kind == "cut_stream":
+            return Fault(route, cut_after=rng.randint(*self.cut_after))
+        return Fault(
+            route,
+            close=kind == "close",
+            drop_response=kind == "drop_response",
+            malformed_json=kind == "malformed_json",
+        )
+
+
+_ANY_ROUTE = "* /v1/{path:path}"
 
 
 def _check_times(times: int | None) -> int | None:
@@ -473,6 +629,7 @@ async def until_disconnected(receive: Receive) -> None:
 
 __all__ = [
     "CONNECTION_EXTENSION",
+    "RANDOM_KINDS",
     "Fault",
     "FaultRecord",
     "Faults",

@@ -301,7 +301,7 @@ def routes(app: EmulatorApp) -> list[BaseRoute]:
         last_id = request.headers.get("last-event-id")
         cut_after = None
         if app.faults is not None:
-            cut_after = app.faults.stream_cut(request.url.path)
+            cut_after = app.faults.stream_cut(request.url.path, request.scope)
         return StreamingResponse(
             _events(run, last_id, cut_after),
             media_type="text/event-stream",
