@@ -13,8 +13,6 @@ from replicate import _wait
 from replicate.resource import Endpoint, Listing, Resource, defaults
 
 if TYPE_CHECKING:
-    import httpx
-
     from replicate._stream import ServerSentEvent
 
 __all__ = ["Progress", "Run", "RunNamespace"]
@@ -241,11 +239,11 @@ class Run(Resource):
         runs: RunNamespace[Any] = getattr(self._bound(), self._namespace)
         return runs
 
-    def _refresh(self, timeout: httpx.Timeout | None) -> None:
-        self._update_from(self._runs()._get_within(self.id, timeout))
+    def _refresh(self, deadline: _wait.Deadline | None = None) -> None:
+        self._update_from(self._runs()._get_within(self.id, deadline))
 
-    async def _async_refresh(self, timeout: httpx.Timeout | None) -> None:
-        self._update_from(await self._runs()._async_get_within(self.id, timeout))
+    async def _async_refresh(self, deadline: _wait.Deadline | None = None) -> None:
+        self._update_from(await self._runs()._async_get_within(self.id, deadline))
 
     def _quick(self) -> RunNamespace[Any]:
         """The namespace on a client that cancels in one short request, without retries."""
@@ -307,15 +305,18 @@ class RunNamespace(Listing[RunT]):
         """
         return await self._async_one(self._resource, self._cancel, id)
 
-    def _get_within(self, id: str, timeout: httpx.Timeout | None) -> RunT:
-        """``get``, with another timeout (a wait's deadline bounds each of its requests)."""
-        return self._sent(self._resource, self._get_request(id, timeout), self._get)
+    def _get_within(self, id: str, deadline: _wait.Deadline | None) -> RunT:
+        """``get`` within a wait's deadline: its timeouts and retries end there."""
+        return self._sent(self._resource, self._get_request(id, deadline), self._get)
 
-    async def _async_get_within(self, id: str, timeout: httpx.Timeout | None) -> RunT:
-        return await self._async_sent(self._resource, self._get_request(id, timeout), self._get)
+    async def _async_get_within(self, id: str, deadline: _wait.Deadline | None) -> RunT:
+        return await self._async_sent(self._resource, self._get_request(id, deadline), self._get)
 
-    def _get_request(self, id: str, timeout: httpx.Timeout | None) -> dict[str, Any]:
+    def _get_request(self, id: str, deadline: _wait.Deadline | None) -> dict[str, Any]:
         request: dict[str, Any] = self._get.build_request(id)
-        if timeout is not None:
-            request["timeout"] = timeout
+        if deadline is not None and deadline.seconds is not None:
+            timeout = deadline.timeout(self._client.timeout)
+            if timeout is not None:
+                request["timeout"] = timeout
+            request["deadline"] = deadline
         return request

@@ -18,6 +18,11 @@ The rules:
   fast and backs off: 50, 100, 200 and 400 ms, then every ``poll_interval`` (0.5 s by
   default). That is at most 5 requests in the first second, then ``1 / poll_interval`` a
   second (2 by default) per waiting run; an early ``starting`` reply costs 50 ms, not 500.
+- Waiting survives transient faults: each request is retried as ``replicate._retry`` says (a
+  GET on 429, 5xx, dropped connections, timeouts and undecodable bodies), and when a poll
+  still fails the loop goes on polling on its schedule, until the deadline, or until polls
+  have failed for ``MAX_OUTAGE`` seconds in a row without one; then the last error is raised.
+  A stream that cannot be read falls back to polling.
 - A ``deadline`` (seconds) bounds every sleep and every read; when it passes the loop raises
   ``DeadlineExceededError`` (``run`` then cancels its prediction; ``wait`` leaves it be). It
   never interrupts a create request, whose outcome would then be unknown: ``wait_window``
@@ -41,7 +46,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from replicate._retry import backoff
-from replicate.exceptions import DeadlineExceededError, ReplicateError
+from replicate.exceptions import DeadlineExceededError, InvalidResponseError, ReplicateError
 
 if TYPE_CHECKING:
     from replicate._runs import Run
@@ -49,6 +54,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CANCEL_TIMEOUT",
     "FIRST_POLL_DELAY",
+    "MAX_OUTAGE",
     "MAX_STREAM_RECONNECTS",
     "MAX_WAIT_WINDOW",
     "RUNNING_STATUSES",
@@ -67,6 +73,7 @@ __all__ = [
     "notify",
     "poll_delays",
     "reconnect_delay",
+    "transient",
     "wait",
     "wait_read_timeout",
     "wait_until_ended",
@@ -91,6 +98,9 @@ WAIT_MARGIN = 5.0
 
 MAX_STREAM_RECONNECTS = 5
 """Reconnections of a stream in a row that bring no new event before giving up on it."""
+
+MAX_OUTAGE = 600.0
+"""Seconds of polls failing in a row (each after its own retries) before a wait gives up."""
 
 CANCEL_TIMEOUT = 5.0
 """Seconds the cancel request sent on an interrupt may take."""
@@ -364,6 +374,7 @@ def wait_until_ended(run: Run, deadline: Deadline, on_progress: ProgressCallback
     client = run._bound()
     watch = _Watch(run, on_progress)
     watch.notify()
+    outage = _Outage(client.clock.monotonic)
     if not _ended(run) and (url := _stream_url(run)) is not None:
         progress = StreamProgress()
         try:
@@ -371,26 +382,29 @@ def wait_until_ended(run: Run, deadline: Deadline, on_progress: ProgressCallback
                 if on_progress is not None and progress.apply(run, event.event, event.data):
                     watch.changed()
         except (ReplicateError, httpx.HTTPError):
-            pass  # the stream cannot be read: polling still can (a 5xx there is retried)
+            pass  # the stream cannot be read: polling still can
         # after `done` (or a failed stream): fetch once, at once
-        _refresh(run, deadline)
+        _refresh(run, deadline, outage)
         watch.changed()
     # no stream, or the API lags behind its `done`: poll, starting fast
     delays = poll_delays(client.poll_interval)
     while not _ended(run):
         _check(run, deadline)
         client.clock.sleep(deadline.cap(next(delays)))
-        _refresh(run, deadline)
+        _refresh(run, deadline, outage)
         watch.changed()
 
 
-def _refresh(run: Run, deadline: Deadline) -> None:
+def _refresh(run: Run, deadline: Deadline, outage: _Outage) -> None:
+    """Fetch the run again; a transient failure is waited out (see ``_Outage``)."""
     _check(run, deadline)
     try:
-        run._refresh(deadline.timeout(run._bound().timeout))
-    except httpx.TimeoutException:
+        run._refresh(deadline)
+    except Exception as error:
         _check(run, deadline)
-        raise
+        outage.failed(error)
+    else:
+        outage.ended()
 
 
 @contextlib.asynccontextmanager
@@ -440,6 +454,7 @@ async def async_wait_until_ended(
     client = run._bound()
     watch = _Watch(run, on_progress)
     await watch.async_notify()
+    outage = _Outage(client.clock.monotonic)
     if not _ended(run) and (url := _stream_url(run)) is not None:
         progress = StreamProgress()
         try:
@@ -450,23 +465,65 @@ async def async_wait_until_ended(
                         await watch.async_changed()
         except (ReplicateError, httpx.HTTPError):
             pass
-        await _async_refresh(run, deadline)
+        await _async_refresh(run, deadline, outage)
         await watch.async_changed()
     delays = poll_delays(client.poll_interval)
     while not _ended(run):
         _check(run, deadline)
         await client.clock.async_sleep(deadline.cap(next(delays)))
-        await _async_refresh(run, deadline)
+        await _async_refresh(run, deadline, outage)
         await watch.async_changed()
 
 
-async def _async_refresh(run: Run, deadline: Deadline) -> None:
+async def _async_refresh(run: Run, deadline: Deadline, outage: _Outage) -> None:
     _check(run, deadline)
     try:
-        await run._async_refresh(deadline.timeout(run._bound().timeout))
-    except httpx.TimeoutException:
+        await run._async_refresh(deadline)
+    except Exception as error:
         _check(run, deadline)
-        raise
+        outage.failed(error)
+    else:
+        outage.ended()
+
+
+def transient(error: BaseException) -> bool:
+    """Whether a failed request may well succeed later: a network error or timeout, a 429, a
+    5xx, or an undecodable body (after the retries ``replicate._retry`` allows).
+
+    Example::
+
+        transient(httpx.ReadTimeout("slow"))  # True
+        transient(NotFoundError(status=404))  # False
+    """
+    if isinstance(error, httpx.TransportError):
+        return True
+    if isinstance(error, ReplicateError):
+        status = error.status or 0
+        return status == 429 or status >= 500 or isinstance(error, InvalidResponseError)
+    return False
+
+
+class _Outage:
+    """Polls failing in a row: waited out while transient, for ``MAX_OUTAGE`` seconds."""
+
+    __slots__ = ("_clock", "_since")
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._since: float | None = None
+
+    def failed(self, error: Exception) -> None:
+        """A poll failed: re-raise ``error`` unless it is transient and the outage is young."""
+        if not transient(error):
+            raise error
+        now = self._clock()
+        if self._since is None:
+            self._since = now
+        elif now - self._since >= MAX_OUTAGE:
+            raise error
+
+    def ended(self) -> None:
+        self._since = None
 
 
 def _check(run: Run, deadline: Deadline) -> None:
@@ -525,13 +582,14 @@ def iter_output(run: Run, *, deadline: Deadline | None = None, start: int = 0) -
     clock = deadline or Deadline(None)
     items = _NewItems(start)
     delays = poll_delays(client.poll_interval)
+    outage = _Outage(client.clock.monotonic)
     while True:
         yield from items.of(run)
         if _ended(run):
             break
         _check(run, clock)
         client.clock.sleep(clock.cap(next(delays)))
-        _refresh(run, clock)
+        _refresh(run, clock, outage)
     _raise_if_failed(run)
 
 
@@ -543,6 +601,7 @@ async def aiter_output(
     clock = deadline or Deadline(None)
     items = _NewItems(start)
     delays = poll_delays(client.poll_interval)
+    outage = _Outage(client.clock.monotonic)
     while True:
         for item in items.of(run):
             yield item
@@ -550,7 +609,7 @@ async def aiter_output(
             break
         _check(run, clock)
         await client.clock.async_sleep(clock.cap(next(delays)))
-        await _async_refresh(run, clock)
+        await _async_refresh(run, clock, outage)
     _raise_if_failed(run)
 
 

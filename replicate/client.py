@@ -19,12 +19,14 @@ import httpx
 from replicate import __version__
 from replicate._clock import Clock
 from replicate._retry import (
+    DECODE_ERRORS,
     DEFAULT_MAX_RETRIES,
     async_send_with_retries,
     may_have_reached_server_hint,
+    retry_undecodable,
     send_with_retries,
 )
-from replicate.exceptions import ReplicateError
+from replicate.exceptions import InvalidResponseError, ReplicateError
 
 if TYPE_CHECKING:
     import asyncio
@@ -503,11 +505,46 @@ class Client:
 
     def _call(self, request: dict[str, Any], parse: Callable[[httpx.Response], T]) -> T:
         """Send a generated ``build_request(...)`` and decode the answer with its
-        ``parse_response``; an error status raises ``ReplicateError``."""
-        return parse(self._send(request))
+        ``parse_response``; an error status raises ``ReplicateError``.
+
+        A success whose body cannot be decoded is sent again when that is safe (see
+        ``replicate._retry``), else raises ``InvalidResponseError``: never a bare decoding error.
+        """
+        retry = 0
+        while True:
+            response = self._send(request)
+            try:
+                return parse(response)
+            except DECODE_ERRORS as error:
+                delay = self._undecodable(request, response, error, retry)
+            self._connections.clock.sleep(delay)
+            retry += 1
 
     async def _async_call(self, request: dict[str, Any], parse: Callable[[httpx.Response], T]) -> T:
-        return parse(await self._async_send(request))
+        retry = 0
+        while True:
+            response = await self._async_send(request)
+            try:
+                return parse(response)
+            except DECODE_ERRORS as error:
+                delay = self._undecodable(request, response, error, retry)
+            await self._connections.clock.async_sleep(delay)
+            retry += 1
+
+    def _undecodable(
+        self, request: dict[str, Any], response: httpx.Response, error: Exception, retry: int
+    ) -> float:
+        """The delay before sending ``request`` again; raises ``InvalidResponseError`` when it
+        is not sent again."""
+        deadline = request.get("deadline")
+        remaining = None if deadline is None else deadline.remaining
+        delay = retry_undecodable(
+            response.request, error, retry, self.max_retries, remaining=remaining
+        )
+        if delay is None:
+            hint = may_have_reached_server_hint(response.request.method, response.request.url)
+            raise InvalidResponseError.from_response(response, error, hint=hint) from error
+        return delay
 
     def _send(
         self, request: dict[str, Any], *, stream: bool = False, credentials: bool = True
@@ -521,7 +558,7 @@ class Client:
         """
         connections = self._connections
         http = connections.sync_http()
-        built, follow = self._build(http, request, credentials)
+        built, follow, remaining = self._build(http, request, credentials)
         response = send_with_retries(
             functools.partial(
                 http.send, stream=stream, auth=connections.auth, follow_redirects=follow
@@ -529,6 +566,7 @@ class Client:
             built,
             max_retries=self.max_retries,
             sleep=connections.clock.sleep,
+            remaining=remaining,
         )
         if response.status_code >= 400:
             if stream:
@@ -542,7 +580,7 @@ class Client:
     ) -> httpx.Response:
         connections = self._connections
         http = connections.async_http()
-        built, follow = self._build(http, request, credentials)
+        built, follow, remaining = self._build(http, request, credentials)
         response = await async_send_with_retries(
             functools.partial(
                 http.send, stream=stream, auth=connections.auth, follow_redirects=follow
@@ -550,6 +588,7 @@ class Client:
             built,
             max_retries=self.max_retries,
             sleep=connections.clock.async_sleep,
+            remaining=remaining,
         )
         if response.status_code >= 400:
             if stream:
@@ -581,14 +620,17 @@ class Client:
 
     def _build(
         self, http: httpx.Client | httpx.AsyncClient, request: dict[str, Any], credentials: bool
-    ) -> tuple[httpx.Request, Any]:
-        """The httpx request for ``request``, and whether to follow redirects.
+    ) -> tuple[httpx.Request, Any, Callable[[], float | None] | None]:
+        """The httpx request for ``request``, whether to follow redirects, and the seconds
+        left before its deadline (a callable; None without one).
 
         ``request`` holds httpx ``request()`` arguments (a generated ``build_request(...)``,
-        perhaps with ``timeout``, ``follow_redirects`` or ``extensions``).
+        perhaps with ``timeout``, ``follow_redirects`` or ``extensions``), and perhaps a
+        ``deadline`` (a ``replicate._wait.Deadline``: a wait's requests are not retried past it).
         """
         options = dict(request)
         follow = options.pop("follow_redirects", httpx.USE_CLIENT_DEFAULT)
+        deadline = options.pop("deadline", None)
         url = options.pop("url")
         if isinstance(url, str) and url.startswith("/"):
             url = self._connections.base_url() + url
@@ -600,7 +642,7 @@ class Client:
         built = http.build_request(options.pop("method"), url, **options)
         if not credentials and not self._connections.is_api_origin(built.url):
             built.headers.pop("authorization", None)
-        return built, follow
+        return built, follow, None if deadline is None else deadline.remaining
 
     def _request(self, method: str, path: str, /, **options: Any) -> httpx.Response:
         """replicate 1.x's ``_request("GET", "/v1/...", **httpx_kwargs)``, for code written

@@ -21,7 +21,8 @@
                ├── ConflictError             409
                ├── UnprocessableEntityError  422
                ├── RateLimitError            429
-               └── ServerError               5xx
+               ├── ServerError               5xx
+               └── InvalidResponseError      a success whose body could not be decoded
 
 Timeouts and connection failures stay httpx's own exceptions (``httpx.TimeoutException``,
 ``httpx.ConnectError``, ...), so existing ``except httpx.HTTPError`` handlers keep working.
@@ -47,6 +48,7 @@ __all__ = [
     "BadRequestError",
     "ConflictError",
     "DeadlineExceededError",
+    "InvalidResponseError",
     "ModelError",
     "NotFoundError",
     "PermissionDeniedError",
@@ -290,6 +292,53 @@ class RateLimitError(ReplicateError):
 
 class ServerError(ReplicateError):
     """The API failed to answer (5xx)."""
+
+
+class InvalidResponseError(ReplicateError):
+    """The API answered with a success status but a body this client cannot decode (cut short
+    by a dropped connection or a proxy, or not JSON at all).
+
+    Requests that are safe to repeat (a GET, a cancel) are sent again first; this is raised
+    once retrying is over, or at once for a request that is not repeated (a create: its
+    ``hint`` says the prediction may exist). ``status`` is the answer's (2xx) status,
+    ``content`` its body, and ``__cause__`` the decoding error.
+
+    Example::
+
+        try:
+            replicate.predictions.get("ufawqhfynnddngldkgtslldrkq")
+        except InvalidResponseError as error:
+            print("unreadable answer:", error.detail)
+    """
+
+    @classmethod
+    def from_response(
+        cls,
+        response: httpx.Response,
+        error: BaseException | None = None,
+        *,
+        hint: str | None = None,
+    ) -> InvalidResponseError:
+        """The error for a success ``response`` whose body raised ``error`` when decoded.
+
+        Example::
+
+            InvalidResponseError.from_response(httpx.Response(200, content=b'{"id": '))
+        """
+        reason = f": {type(error).__name__}: {error}" if error is not None else ""
+        size = len(response.content)
+        invalid = cls(
+            title="Invalid response",
+            status=response.status_code,
+            detail=(
+                f"the API answered {response.status_code} with a body of {size} bytes that "
+                f"could not be decoded{reason}"
+            ),
+            hint=hint,
+        )
+        invalid.headers = response.headers
+        invalid.content = response.content
+        return invalid
 
 
 _BY_STATUS: dict[int, type[ReplicateError]] = {

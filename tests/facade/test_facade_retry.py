@@ -45,8 +45,9 @@ def test_retry_after_seconds_and_http_date_are_honoured_and_capped() -> None:
         ("GET", 502, True),
         ("GET", 503, True),
         ("GET", 504, True),
-        ("GET", 500, False),
+        ("GET", 500, True),
         ("GET", 404, False),
+        ("POST", 500, False),
         ("DELETE", 503, True),
         ("POST", 429, True),
         ("POST", 503, False),
@@ -60,12 +61,29 @@ def test_which_statuses_are_retried(method: str, status: int, retried: bool) -> 
 
 
 @pytest.mark.parametrize(
+    ("url", "retried"),
+    [
+        ("https://api.replicate.com/v1/predictions/abc/cancel", True),
+        ("https://api.replicate.com/v1/trainings/abc/cancel/", True),
+        ("https://api.replicate.com/v1/predictions", False),
+        ("https://api.replicate.com/v1/models/a/b/predictions", False),
+    ],
+)
+def test_a_cancel_is_retried_as_an_idempotent_request(url: str, retried: bool) -> None:
+    delay = _retry.retry_delay_after_response("POST", 500, {}, 0, 3, url=url)
+    assert (delay is not None) is retried
+    error = httpx.ReadTimeout("slow")
+    assert (_retry.retry_delay_after_error("POST", error, 0, 3, url=url) is not None) is retried
+
+
+@pytest.mark.parametrize(
     ("method", "error", "retried"),
     [
         ("GET", httpx.ConnectError("refused"), True),
         ("GET", httpx.ReadError("reset"), True),
         ("GET", httpx.RemoteProtocolError("closed"), True),
-        ("GET", httpx.ReadTimeout("slow"), False),
+        ("GET", httpx.ReadTimeout("slow"), True),
+        ("GET", httpx.WriteTimeout("slow"), True),
         ("POST", httpx.ConnectError("refused"), True),
         ("POST", httpx.ConnectTimeout("slow"), True),
         ("POST", httpx.PoolTimeout("busy"), True),
