@@ -179,6 +179,7 @@ class Counts:
     hangs: int = 0
     raised_unsucceeded: int = 0  # raised, and no prediction of the call succeeded
     deadline_exceeded: int = 0
+    lost_causes: collections.Counter[str] = field(default_factory=collections.Counter)
     failures: list[str] = field(default_factory=list)  # one line per lost/wrong/hung call
     raised: list[str] = field(default_factory=list)  # one line per other call that raised
 
@@ -232,7 +233,10 @@ def judge(
             if succeeded:
                 counts.lost += 1
                 where = faulted(history, predictions)
-                counts.failures.append(f"lost    {call.label}: {describe(call.error)}; {where}")
+                faults = f"faults on its URLs: {where or 'none (so on its create)'}"
+                counts.failures.append(f"lost    {call.label}: {describe(call.error)}; {faults}")
+                step = "after its create" if where else "on its create"
+                counts.lost_causes[f"{type(call.error).__name__} {step}"] += 1
             elif isinstance(call.error, ModelError) and "failed" in statuses:
                 counts.model_errors += 1
             else:
@@ -255,14 +259,14 @@ def describe(error: BaseException) -> str:
 
 
 def faulted(history: Sequence[FaultRecord], predictions: Sequence[dict[str, Any]]) -> str:
-    """The faults recorded on a prediction's own URLs (none: then its create's, unseen)."""
+    """The faults recorded on a prediction's own URLs ("": none, so the create's, unseen)."""
     names = []
     for record in history:
         for prediction in predictions:
             if f"/{prediction['id']}" in record.path:
                 route = record.path.replace(prediction["id"], "{id}").removeprefix("/v1")
                 names.append(f"{record.method} {route} {name(record)}")
-    return "faults on its URLs: " + (", ".join(names) if names else "none (so on its create)")
+    return ", ".join(names)
 
 
 def name(record: FaultRecord) -> str:
@@ -339,6 +343,8 @@ def report(
     line("returned", counts.returned, "prediction succeeded, its output returned")
     line("model errors", counts.model_errors, "prediction failed, ModelError raised")
     line("lost", counts.lost, "prediction succeeded, the call raised")
+    for cause, count in counts.lost_causes.most_common():
+        line("", count, cause)
     line("wrong output", counts.wrong)
     line("duplicates", counts.duplicates, "predictions beyond one per call")
     line("hangs", counts.hangs, f"calls over their deadline + {args.margin:g} s")
