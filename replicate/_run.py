@@ -26,9 +26,17 @@
   shrinks to fit, and when it passes the prediction is canceled (its output would never be
   returned) and ``DeadlineExceededError`` raised. ``cancel_after=`` is the server-side
   ``Cancel-After`` header (``"5m"``, or seconds), which outlives this process.
-- A KeyboardInterrupt (or task cancellation) once the prediction exists cancels it on the
-  server, then propagates (``Client(cancel_on_interrupt=False)`` turns this off). One during
-  the create request itself cannot: the prediction's id is not known yet.
+- A KeyboardInterrupt (or task cancellation) cancels the prediction on the server, then
+  propagates (``Client(cancel_on_interrupt=False)`` turns this off), whenever it comes: one
+  during the create request (whose ``Prefer: wait`` window holds the only answer that carries
+  the id) has the prediction found by its input and canceled, or a
+  ``PredictionMayBeRunningWarning`` when it cannot be found (``replicate._created``).
+- When the create's answer is lost after the request may have reached the server (a dropped
+  connection, a 5xx, a body cut short), the prediction is found the same way and waited for:
+  never created twice, and its output not lost.
+- ``on_progress`` with the default ``wait=True``: the create does not wait, so the callback
+  sees each change while the model runs (from the stream's ``logs`` events, else from polls);
+  with ``wait=N`` or ``wait=False`` it is as asked.
 """
 
 from __future__ import annotations
@@ -51,6 +59,7 @@ from replicate._stream import (
 )
 from replicate._wait import (
     Deadline,
+    Guard,
     ProgressCallback,
     aiter_output,
     async_cancel_on_interrupt,
@@ -176,10 +185,18 @@ def _start(
     wait: bool | int,
     deadline: float | None,
     params: dict[str, Any],
+    on_progress: ProgressCallback | None,
 ) -> tuple[Reference, Deadline, CreateOptions]:
-    """The reference, the deadline and the create's options, each worked out once."""
+    """The reference, the deadline and the create's options, each worked out once.
+
+    With ``on_progress`` and the default ``wait=True``, the create does not wait: the
+    prediction is followed from the start (its stream, else polls), so that the callback sees
+    every change while the model runs, not only the end.
+    """
     reference = Reference.parse(ref)
     clock = Deadline(deadline, clock=client.clock.monotonic)
+    if on_progress is not None and wait is True:
+        wait = False
     return reference, clock, CreateOptions.of(params, window=wait_window(wait, clock))
 
 
@@ -216,10 +233,11 @@ def run(
 
         output = run(client, "replicate/hello-world", {"text": "Alice"}, deadline=60)
     """
-    reference, clock, options = _start(client, ref, wait, deadline, params)
-    prediction = client.predictions._create(reference, input, options)
+    reference, clock, options = _start(client, ref, wait, deadline, params, on_progress)
+    guard = Guard()
     kind: OutputKind | None = None
-    with cancel_on_interrupt(prediction):
+    with cancel_on_interrupt(guard):
+        prediction = client.predictions._create(reference, input, options, guard)
         if not _answered(prediction, options.wait):
             kind = _output_kind(client, reference) if reference.names_version else None
             if kind is not None and kind.iterator:
@@ -296,8 +314,11 @@ def stream(
     """
     reference = Reference.parse(ref)
     params.setdefault("stream", True)
-    prediction = client.predictions._create(reference, input, CreateOptions.of(params))
-    yield from stream_events(prediction, use_file_output=use_file_output)
+    options = CreateOptions.of(params)
+    guard = Guard()
+    with cancel_on_interrupt(guard):
+        prediction = client.predictions._create(reference, input, options, guard)
+        yield from stream_events(prediction, use_file_output=use_file_output)
 
 
 # -- async ----------------------------------------------------------------------------------
@@ -336,10 +357,11 @@ async def async_run(
 
         output = await async_run(client, "replicate/hello-world", {"text": "Alice"})
     """
-    reference, clock, options = _start(client, ref, wait, deadline, params)
-    prediction = await client.predictions._async_create(reference, input, options)
+    reference, clock, options = _start(client, ref, wait, deadline, params, on_progress)
+    guard = Guard()
     kind: OutputKind | None = None
-    async with async_cancel_on_interrupt(prediction):
+    async with async_cancel_on_interrupt(guard):
+        prediction = await client.predictions._async_create(reference, input, options, guard)
         if not _answered(prediction, options.wait):
             kind = await _async_output_kind(client, reference) if reference.names_version else None
             if kind is not None and kind.iterator:
@@ -424,5 +446,7 @@ async def async_stream(
     reference = Reference.parse(ref)
     params.setdefault("stream", True)
     options = CreateOptions.of(params)
-    prediction = await client.predictions._async_create(reference, input, options)
+    guard = Guard()
+    async with async_cancel_on_interrupt(guard):
+        prediction = await client.predictions._async_create(reference, input, options, guard)
     return async_stream_events(prediction, use_file_output=use_file_output)

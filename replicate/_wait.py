@@ -61,6 +61,7 @@ __all__ = [
     "TERMINAL_STATUSES",
     "WAIT_MARGIN",
     "Deadline",
+    "Guard",
     "StreamProgress",
     "aiter_output",
     "async_cancel_on_interrupt",
@@ -289,10 +290,19 @@ class StreamProgress:
     output); it is final once the run is fetched after ``done``.
     """
 
-    __slots__ = ("_lines",)
+    __slots__ = ("_fetched", "_lines")
 
     def __init__(self) -> None:
         self._lines: list[str] = []
+        self._fetched = False
+
+    def started(self, run: Run) -> bool:
+        """Whether the run was just seen to start without its ``started_at`` known: the
+        caller fetches it (once), so that no ``processing`` run is shown without one."""
+        if self._fetched or run.status != "processing" or run.started_at:
+            return False
+        self._fetched = True
+        return True
 
     def apply(self, run: Run, event: str, data: str) -> bool:
         """Apply one event; True if the run changed."""
@@ -325,18 +335,46 @@ def _stream_url(run: Run) -> str | None:
 # -- the sync loop --------------------------------------------------------------------------
 
 
+class Guard:
+    """Holds the run a call has created, once it exists, for ``cancel_on_interrupt``.
+
+    The create sets ``run`` before it returns, so there is no moment when an interrupt could
+    find the prediction made but not known (an interrupt during the create itself is the
+    create's to handle: ``replicate._created``).
+
+    Example::
+
+        guard = Guard()
+        with cancel_on_interrupt(guard):
+            prediction = client.predictions._create(reference, input, options, guard=guard)
+            wait_until_ended(prediction, deadline, None)
+    """
+
+    __slots__ = ("run",)
+
+    def __init__(self) -> None:
+        self.run: Run | None = None
+
+
 @contextlib.contextmanager
-def cancel_on_interrupt(run: Run | None, enabled: bool | None = None) -> Iterator[None]:
-    """On KeyboardInterrupt inside, cancel ``run`` on the server, then re-raise.
+def cancel_on_interrupt(target: Run | Guard | None, enabled: bool | None = None) -> Iterator[None]:
+    """On KeyboardInterrupt inside, cancel the run (given, or held by a ``Guard``) on the
+    server, then re-raise. A run that has already ended is left alone.
 
     ``enabled`` defaults to the run's client's ``cancel_on_interrupt``; no run: no guard.
     """
     try:
         yield
     except KeyboardInterrupt:
+        run = _target(target)
         if run is not None and _cancels(run, enabled):
             run._cancel_quietly()
         raise
+
+
+def _target(target: Run | Guard | None) -> Run | None:
+    run = target.run if isinstance(target, Guard) else target
+    return None if run is None or _ended(run) else run
 
 
 def _cancels(run: Run, enabled: bool | None) -> bool:
@@ -380,6 +418,8 @@ def wait_until_ended(run: Run, deadline: Deadline, on_progress: ProgressCallback
         try:
             for event in iter_events(client, url, deadline=deadline):
                 if on_progress is not None and progress.apply(run, event.event, event.data):
+                    if progress.started(run):
+                        _refresh(run, deadline, outage)  # started_at, from the API itself
                     watch.changed()
         except (ReplicateError, httpx.HTTPError):
             pass  # the stream cannot be read: polling still can
@@ -409,14 +449,16 @@ def _refresh(run: Run, deadline: Deadline, outage: _Outage) -> None:
 
 @contextlib.asynccontextmanager
 async def async_cancel_on_interrupt(
-    run: Run | None, enabled: bool | None = None
+    target: Run | Guard | None, enabled: bool | None = None
 ) -> AsyncIterator[None]:
-    """On cancellation inside, cancel ``run`` on the server (shielded), then re-raise."""
+    """On cancellation (or KeyboardInterrupt) inside, cancel the run on the server (shielded),
+    then re-raise."""
     import anyio
 
     try:
         yield
-    except anyio.get_cancelled_exc_class():
+    except (anyio.get_cancelled_exc_class(), KeyboardInterrupt):
+        run = _target(target)
         if run is not None and _cancels(run, enabled):
             with anyio.move_on_after(CANCEL_TIMEOUT, shield=True):
                 await run._async_cancel_quietly()
@@ -462,6 +504,8 @@ async def async_wait_until_ended(
             async with aclosing(aiter_events(client, url, deadline=deadline)) as events:
                 async for event in events:
                     if on_progress is not None and progress.apply(run, event.event, event.data):
+                        if progress.started(run):
+                            await _async_refresh(run, deadline, outage)
                         await watch.async_changed()
         except (ReplicateError, httpx.HTTPError):
             pass

@@ -18,6 +18,7 @@ import httpx
 
 from replicate import __version__
 from replicate._clock import Clock
+from replicate._created import Claims
 from replicate._retry import (
     DECODE_ERRORS,
     DEFAULT_MAX_RETRIES,
@@ -808,6 +809,7 @@ class _Connections:
         self._given_sync = http_client
         self._given_async = async_http_client
         self.given_headers = _given_headers(http_client or async_http_client)
+        self.claims = Claims()  # ids of predictions this process's creates received
         self._sync: httpx.Client | None = http_client
         self._async: httpx.AsyncClient | None = async_http_client
         self._async_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None

@@ -24,6 +24,10 @@
                ├── ServerError               5xx
                └── InvalidResponseError      a success whose body could not be decoded
 
+    RuntimeWarning
+     └── PredictionMayBeRunningWarning       a create was interrupted, and its prediction could
+                                             not be canceled: it may still be running
+
 Timeouts and connection failures stay httpx's own exceptions (``httpx.TimeoutException``,
 ``httpx.ConnectError``, ...), so existing ``except httpx.HTTPError`` handlers keep working.
 No message or repr built here ever contains the API token: errors are made from the response
@@ -52,6 +56,7 @@ __all__ = [
     "ModelError",
     "NotFoundError",
     "PermissionDeniedError",
+    "PredictionMayBeRunningWarning",
     "RateLimitError",
     "ReplicateError",
     "ReplicateException",
@@ -104,6 +109,18 @@ class StreamError(ModelError, RuntimeError):
                 print(str(event), end="")
         except StreamError as error:
             print("failed:", error.prediction.error)
+    """
+
+
+class PredictionMayBeRunningWarning(RuntimeWarning):
+    """A create was interrupted after it was sent, and its prediction could not be canceled.
+
+    The message names the model and, when found, the predictions that may still be running (and
+    billing); cancel them with ``replicate.predictions.cancel(id)``.
+
+    Example::
+
+        warnings.simplefilter("error", PredictionMayBeRunningWarning)  # make it an error
     """
 
 

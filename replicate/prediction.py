@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack, overload
 
 from replicate import _wait
+from replicate._created import CreateAttempt
 from replicate._files import FileEncodingStrategy, async_encode_json, encode_json
 from replicate._generated import (
     deployments_create_prediction,
@@ -232,19 +233,62 @@ class Predictions(RunNamespace[Prediction]):
         return await self._async_create(reference, input, CreateOptions.of(params))
 
     def _create(
-        self, reference: Reference, input: dict[str, Any] | None, options: CreateOptions
+        self,
+        reference: Reference,
+        input: dict[str, Any] | None,
+        options: CreateOptions,
+        guard: _wait.Guard | None = None,
     ) -> Prediction:
-        """Create a prediction on a parsed reference (``run``, models and deployments too)."""
-        encoded = encode_json(input or {}, self._client, options.file_encoding_strategy)
-        request, endpoint = _create_request(reference, encoded, options, self._client)
-        return self._sent(Prediction, request, endpoint)
+        """Create a prediction on a parsed reference (``run``, models and deployments too).
+
+        The create is never sent twice. When its answer is lost (a dropped connection, a 5xx,
+        a cut body), the prediction it made is found and returned; when an interrupt comes
+        before the answer, the prediction is found and canceled (see ``replicate._created``).
+        ``guard`` is given the prediction before this returns, so an interrupt at any later
+        moment finds it there.
+        """
+        client = self._client
+        encoded = encode_json(input or {}, client, options.file_encoding_strategy)
+        request, endpoint = _create_request(reference, encoded, options, client)
+        attempt = CreateAttempt(client, reference, encoded, request, sync=True)
+        try:
+            prediction = self._sent(Prediction, request, endpoint)
+        except Exception as error:
+            if not attempt.lost(error):
+                raise
+            prediction = attempt.recover(error)
+        except BaseException:  # KeyboardInterrupt, SystemExit: the prediction must not run on
+            attempt.interrupted()
+            raise
+        attempt.claim(prediction)
+        if guard is not None:
+            guard.run = prediction
+        return prediction
 
     async def _async_create(
-        self, reference: Reference, input: dict[str, Any] | None, options: CreateOptions
+        self,
+        reference: Reference,
+        input: dict[str, Any] | None,
+        options: CreateOptions,
+        guard: _wait.Guard | None = None,
     ) -> Prediction:
-        encoded = await async_encode_json(input or {}, self._client, options.file_encoding_strategy)
-        request, endpoint = _create_request(reference, encoded, options, self._client)
-        return await self._async_sent(Prediction, request, endpoint)
+        client = self._client
+        encoded = await async_encode_json(input or {}, client, options.file_encoding_strategy)
+        request, endpoint = _create_request(reference, encoded, options, client)
+        attempt = CreateAttempt(client, reference, encoded, request, sync=False)
+        try:
+            prediction = await self._async_sent(Prediction, request, endpoint)
+        except Exception as error:
+            if not attempt.lost(error):
+                raise
+            prediction = await attempt.async_recover(error)
+        except BaseException:  # the task's cancellation, KeyboardInterrupt
+            await attempt.async_interrupted()
+            raise
+        attempt.claim(prediction)
+        if guard is not None:
+            guard.run = prediction
+        return prediction
 
 
 # -- building create requests with the generated layer ----------------------------------------

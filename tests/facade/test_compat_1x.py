@@ -83,11 +83,36 @@ def test_a_file_output_answered_processing_is_a_file_output(
     assert len(api.requests) == 1
 
 
-def test_on_progress_sees_the_final_answer_once(client: Client, api: FakeAPI, call: Any) -> None:
+def test_on_progress_with_an_explicit_window_sees_the_final_answer_once(
+    client: Client, api: FakeAPI, call: Any
+) -> None:
     api.json("POST", "/v1/models/a/b/predictions", state("processing", output="done"), 201)
     seen: list[Prediction] = []
-    assert call(client, "run", "a/b", {}, on_progress=seen.append) == "done"
+    assert call(client, "run", "a/b", {}, wait=30, on_progress=seen.append) == "done"
     assert [p.status for p in seen] == ["processing"]
+    assert api.requests[0].headers["prefer"] == "wait=30"
+
+
+def test_on_progress_under_the_default_wait_follows_the_prediction(
+    client: Client, api: FakeAPI, call: Any
+) -> None:
+    api.json("POST", "/v1/models/a/b/predictions", STARTING, 201)
+    api.add(
+        "GET",
+        GET,
+        httpx.Response(200, json=state("processing", logs="step 1\n")),
+        httpx.Response(200, json=state("processing", logs="step 1\nstep 2\n")),
+        httpx.Response(200, json=state("succeeded", output="done", logs="step 1\nstep 2\n")),
+    )
+    seen: list[tuple[str, str | None]] = []
+    output = call(client, "run", "a/b", {}, on_progress=lambda p: seen.append((p.status, p.logs)))
+    assert output == "done"
+    assert "prefer" not in api.requests[0].headers  # no window: nothing to see in it
+    assert seen[1:] == [
+        ("processing", "step 1\n"),
+        ("processing", "step 1\nstep 2\n"),
+        ("succeeded", "step 1\nstep 2\n"),
+    ]
 
 
 def test_a_waited_create_answered_starting_is_followed(

@@ -432,9 +432,22 @@ def test_create_that_reached_the_server_is_not_retried(
         call(client.predictions, "create", HELLO_WORLD_VERSION, {"text": "once"})
     assert [record.kind for record in emu.faults.history[seen:]] == ["close"]  # sent once
     assert len(predictions) == count  # the emulator drops it before its route runs
-    assert waits == []
+    assert waits == [0.3, 0.7]  # it was looked for three times, and not found
     assert "the prediction may exist" in str(caught.value)
     assert "replicate.predictions.list()" in str(caught.value)
+
+
+def test_a_create_whose_answer_was_lost_carries_on_with_its_prediction(
+    client: Client, call: Caller, emu: Emulator
+) -> None:
+    predictions = emu.app.store.predictions
+    count = len(predictions)
+    # the route runs (the prediction is made), then the connection drops before the answer
+    emu.faults.add("POST /v1/predictions", drop_response=True)
+    created = call(client.predictions, "create", HELLO_WORLD_VERSION, {"text": "lost answer"})
+    assert list(predictions)[count:] == [created.id]  # found, not created twice
+    assert created.input == {"text": "lost answer"}
+    assert [record.kind for record in emu.faults.history[-1:]] == ["drop_response"]
 
 
 # -- errors and the token --------------------------------------------------------------------

@@ -134,7 +134,7 @@ def test_a_post_that_reached_the_server_is_not_retried(
     api.add("POST", "/v1/predictions", httpx.ReadTimeout("timed out"))
     with pytest.raises(httpx.ReadTimeout) as raised:  # still httpx's own exception
         call(client.predictions, "create", "a" * 64, {})
-    assert len(api.requests) == 1
+    assert [request.method for request in api.requests].count("POST") == 1
     message = str(raised.value)
     assert "prediction may exist" in message and "predictions.list()" in message
 
@@ -145,7 +145,7 @@ def test_a_post_answered_with_503_is_not_retried_and_says_so(
     api.add("POST", "/v1/models/a/b/predictions", httpx.Response(503, json={"title": "Busy"}))
     with pytest.raises(ServerError) as raised:
         call(client.models.predictions, "create", "a/b", {})
-    assert len(api.requests) == 1
+    assert [request.method for request in api.requests].count("POST") == 1
     assert "prediction may exist" in str(raised.value)
 
 

@@ -171,9 +171,12 @@ def test_outliving_the_window_follows_the_stream(emu: Emulator, mode: str) -> No
     states: list[tuple[str, Any]] = []
     ids: set[str] = set()
 
+    seen: list[tuple[str, str | None]] = []
+
     def progress(prediction: Prediction) -> None:
         states.append((prediction.status, prediction.progress))
         ids.add(prediction.id)
+        seen.append((prediction.status, prediction.started_at))
 
     start = time.monotonic()
     output = run_both(
@@ -190,13 +193,16 @@ def test_outliving_the_window_follows_the_stream(emu: Emulator, mode: str) -> No
     assert states[0][0] == "starting" and states[-1][0] == "succeeded"
     steps = [progress.current for status, progress in states if progress is not None]
     assert steps == sorted(steps) and steps[-1] == 4
-    # the create (held 1 s), the stream until done, one fetch: no polling
+    # the create (held 1 s), the stream until done, one fetch when the stream shows it started
+    # (for its started_at, with on_progress only), one after done: no polling
     (prediction_id,) = ids
     assert recorder.seen == [
         "POST /v1/models/replicate/slow/predictions",
         f"GET /v1/predictions/{prediction_id}/stream",
         f"GET /v1/predictions/{prediction_id}",
+        f"GET /v1/predictions/{prediction_id}",
     ]
+    assert all(started_at for status, started_at in seen if status == "processing")
 
 
 def test_wait_stops_on_every_terminal_state(client: Client, mode: str) -> None:
@@ -384,7 +390,27 @@ def test_on_progress_sees_a_prediction_that_ended_within_the_create(
         mode,
         "replicate/hello-world",
         input={"text": "a"},
+        wait=60,  # a window asked for: its answer is the one state there is to see
         on_progress=lambda prediction: seen.append(prediction.status),
     )
     assert output == "hello a"
     assert seen == ["succeeded"]
+
+
+def test_on_progress_under_the_default_wait_sees_the_model_progress(
+    client: Client, mode: str
+) -> None:
+    seen: list[tuple[str, str | None, str | None]] = []
+    output = run_both(
+        client,
+        mode,
+        "replicate/slow",
+        input={"seconds": 0.6, "steps": 3},
+        on_progress=lambda p: seen.append((p.status, p.started_at, p.logs)),
+    )
+    assert output is not None
+    logs = [entry[2] or "" for entry in seen]
+    assert any("1/3" in text and "3/3" not in text for text in logs)  # seen before the end
+    assert seen[-1][0] == "succeeded"
+    for status, started_at, _ in seen:
+        assert status != "processing" or started_at is not None

@@ -243,6 +243,7 @@ def test_waiting_sees_no_phantom_progress() -> None:
     prediction_json = {
         "id": "p1",
         "status": "processing",
+        "started_at": "2026-11-30T10:00:00.000000Z",
         "urls": {"get": f"{BASE}/predictions/p1", "stream": STREAM},
         "logs": "",
     }

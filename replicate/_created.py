@@ -1,0 +1,298 @@
+"""The prediction a create made when its answer never arrived: found, then canceled or kept.
+
+A create is the one request that cannot be retried (it would bill twice), and with
+``Prefer: wait`` its answer, the only one that carries the new prediction's id, can take up to
+a minute. Two things can come between the request and its answer:
+
+- An interrupt (Ctrl-C, a task's cancellation, SIGTERM turned into one by the command line).
+  The prediction would run on, and bill, with nobody waiting for it: it is found and canceled
+  (unless ``Client(cancel_on_interrupt=False)``), or, when it cannot be found, a
+  ``PredictionMayBeRunningWarning`` names what may still be running.
+- A failure after the request may have reached the server: a dropped connection or a timeout
+  while reading, a 5xx, a body cut short. The prediction may exist and go on to succeed: it is
+  found and the call carries on with it, so its output is not lost (and not paid for twice by
+  a retry). When it cannot be found, the original error is raised, with its hint.
+
+Finding it: the account's predictions created since shortly before the request was sent
+(``GET /predictions?created_after=...``, newest first, a few pages at most), looked at up to
+three times over about a second (a request still being handled on the server is not listed
+yet), keeping those with the same input and version that no call of this process already
+holds: the newest is taken as this create's (one made before it is older), and an interrupt
+cancels only when exactly one such prediction is still running. An httpx trace tells whether
+the request's body was sent at all: when it was not, there is nothing to find. Nothing of this
+runs unless a create failed or was interrupted.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import logging
+import time
+import warnings
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from replicate._retry import NOT_SENT_ERRORS
+from replicate._wait import has_ended
+from replicate.exceptions import PredictionMayBeRunningWarning, ReplicateError
+
+if TYPE_CHECKING:
+    from replicate.client import Client
+    from replicate.identifier import Reference
+    from replicate.prediction import Prediction
+
+__all__ = ["CLOCK_SLACK", "FIND_DELAYS", "MAX_PAGES", "Claims", "CreateAttempt"]
+
+FIND_DELAYS = (0.0, 0.3, 0.7)
+"""Seconds to wait before each look at the recent predictions."""
+
+CLOCK_SLACK = 120.0
+"""Seconds before the request was sent from which predictions are looked at: the server's
+clock may differ from this machine's."""
+
+MAX_PAGES = 10
+"""Pages of recent predictions looked at, at most, per look."""
+
+FIND_TIMEOUT = 5.0
+"""Seconds each request made to find or cancel an interrupted create may take."""
+
+logger = logging.getLogger("replicate")
+
+
+class Claims:
+    """Ids of the predictions this process's creates received: never taken as another's.
+
+    Bounded: the oldest are forgotten first.
+
+    Example::
+
+        claims = Claims()
+        claims.add("p1")
+        assert "p1" in claims
+    """
+
+    __slots__ = ("_ids", "_limit")
+
+    def __init__(self, limit: int = 4096) -> None:
+        self._ids: OrderedDict[str, None] = OrderedDict()
+        self._limit = limit
+
+    def add(self, id: str) -> None:
+        ids = self._ids
+        ids[id] = None
+        if len(ids) > self._limit:
+            ids.popitem(last=False)
+
+    def __contains__(self, id: object) -> bool:
+        return id in self._ids
+
+
+class CreateAttempt:
+    """One create request, as much as is needed to find its prediction if its answer is lost.
+
+    Example::
+
+        attempt = CreateAttempt(client, reference, encoded_input, request, sync=True)
+        try:
+            prediction = send(request)
+        except Exception as error:
+            prediction = attempt.recover(error)  # the prediction, or `error` raised again
+    """
+
+    __slots__ = ("_body_sent", "_client", "_input", "_reference", "_sent_at", "_traced")
+
+    def __init__(
+        self,
+        client: Client,
+        reference: Reference,
+        input: Any,
+        request: dict[str, Any],
+        *,
+        sync: bool,
+    ) -> None:
+        self._client = client
+        self._reference = reference
+        self._input = input
+        self._sent_at = time.time()
+        self._traced = False
+        self._body_sent = False
+        extensions = dict(request.get("extensions") or {})
+        extensions["trace"] = self._trace if sync else self._atrace
+        request["extensions"] = extensions
+
+    # -- what the transport says it did ---------------------------------------------------------
+
+    def _trace(self, name: str, info: dict[str, Any]) -> None:
+        self._traced = True
+        if name.endswith("send_request_body.complete"):
+            self._body_sent = True
+
+    async def _atrace(self, name: str, info: dict[str, Any]) -> None:
+        self._trace(name, info)
+
+    def _may_exist(self, error: BaseException | None) -> bool:
+        """Whether the server may have the request: its body was sent, or nobody can tell."""
+        if isinstance(error, NOT_SENT_ERRORS):
+            return False
+        return self._body_sent or not self._traced
+
+    # -- a failure: carry on with the prediction if it exists ------------------------------------
+
+    def lost(self, error: Exception) -> bool:
+        """Whether ``error`` may have lost the answer of a create that made a prediction."""
+        if isinstance(error, ReplicateError):
+            status = error.status or 0
+            if not (status >= 500 or 200 <= status < 300):  # a 2xx: an undecodable body
+                return False
+        elif not isinstance(error, httpx.TransportError):
+            return False
+        return self._may_exist(error)
+
+    def recover(self, error: Exception) -> Prediction:
+        """The prediction the create made, found; else ``error`` raised again (also when
+        looking for it fails: the create's error is the one that matters)."""
+        found: list[Prediction] = []
+        with contextlib.suppress(Exception):
+            found = self._look(self._client)
+        return self._adopt(found, error)
+
+    async def async_recover(self, error: Exception) -> Prediction:
+        found: list[Prediction] = []
+        with contextlib.suppress(Exception):
+            found = await self._async_look(self._client)
+        return self._adopt(found, error)
+
+    def _adopt(self, found: list[Prediction], error: Exception) -> Prediction:
+        if not found:
+            raise error
+        prediction = found[0]  # the newest: those made before this request are older
+        self.claim(prediction)
+        logger.info(
+            "The answer to a create was lost (%s); carrying on with its prediction %s",
+            type(error).__name__,
+            prediction.id,
+        )
+        return prediction
+
+    def claim(self, prediction: Prediction) -> None:
+        """Mark the prediction as this create's, so no other recovery takes it."""
+        self._client._connections.claims.add(prediction.id)
+
+    # -- an interrupt: cancel the prediction if it exists -----------------------------------------
+
+    def interrupted(self) -> None:
+        """Cancel the prediction the interrupted create made, or warn that it may be running."""
+        if not self._cancels() or not self._may_exist(None):
+            return
+        quick = self._quick()
+        found: list[Prediction] = []
+        with contextlib.suppress(Exception):
+            found = self._look(quick, running=True)
+        if len(found) == 1:
+            with contextlib.suppress(Exception):
+                quick.predictions.cancel(found[0].id)
+                return
+        self._warn(found)
+
+    async def async_interrupted(self) -> None:
+        """``interrupted``, shielded from the cancellation that caused it."""
+        if not self._cancels() or not self._may_exist(None):
+            return
+        import anyio
+
+        found: list[Prediction] = []
+        with anyio.move_on_after(FIND_TIMEOUT * 2, shield=True):
+            quick = self._quick()
+            with contextlib.suppress(Exception):
+                found = await self._async_look(quick, running=True)
+            if len(found) == 1:
+                with contextlib.suppress(Exception):
+                    await quick.predictions.async_cancel(found[0].id)
+                    return
+        self._warn(found)
+
+    def _cancels(self) -> bool:
+        return self._client.cancel_on_interrupt
+
+    def _quick(self) -> Client:
+        return self._client.with_options(timeout=FIND_TIMEOUT, max_retries=1)
+
+    def _warn(self, found: list[Prediction]) -> None:
+        what = str(self._reference)
+        if found:
+            ids = ", ".join(prediction.id for prediction in found)
+            message = (
+                f"a create of {what} was interrupted and not canceled: predictions {ids} have "
+                "its input and may still be running; cancel yours with "
+                "replicate.predictions.cancel(id)"
+            )
+        else:
+            message = (
+                f"a create of {what} was interrupted after it was sent, and its prediction "
+                "could not be found to cancel it: it may still be running; look for it with "
+                "replicate.predictions.list()"
+            )
+        warnings.warn(message, PredictionMayBeRunningWarning, stacklevel=4)
+
+    # -- finding it ----------------------------------------------------------------------------
+
+    def _since(self) -> datetime.datetime:
+        return datetime.datetime.fromtimestamp(self._sent_at - CLOCK_SLACK, datetime.UTC)
+
+    def _look(self, client: Client, *, running: bool = False) -> list[Prediction]:
+        from replicate._generated import predictions_list
+        from replicate.prediction import Prediction
+
+        runs = client.predictions
+        for delay in FIND_DELAYS:
+            if delay:
+                client.clock.sleep(delay)
+            page = runs._page(Prediction, ..., predictions_list, created_after=self._since())
+            found = self._matching(page.results, running)
+            pages = 1
+            while not found and page.next and pages < MAX_PAGES:
+                page = runs.list(page.next)
+                found = self._matching(page.results, running)
+                pages += 1
+            if found:
+                return found
+        return []
+
+    async def _async_look(self, client: Client, *, running: bool = False) -> list[Prediction]:
+        from replicate._generated import predictions_list
+        from replicate.prediction import Prediction
+
+        runs = client.predictions
+        for delay in FIND_DELAYS:
+            if delay:
+                await client.clock.async_sleep(delay)
+            since = self._since()
+            page = await runs._async_page(Prediction, ..., predictions_list, created_after=since)
+            found = self._matching(page.results, running)
+            pages = 1
+            while not found and page.next and pages < MAX_PAGES:
+                page = await runs.async_list(page.next)
+                found = self._matching(page.results, running)
+                pages += 1
+            if found:
+                return found
+        return []
+
+    def _matching(self, predictions: list[Prediction], running: bool) -> list[Prediction]:
+        """Those with this create's input (and version) that no call holds (and that have
+        not ended, with ``running``), newest first, as the API lists them."""
+        claims = self._client._connections.claims
+        reference = self._reference
+        version = reference.version_id if reference.kind == "version" else None
+        found = [
+            prediction
+            for prediction in predictions
+            if prediction.id not in claims
+            and prediction.input == self._input
+            and (version is None or prediction.version == version)
+            and not (running and has_ended(prediction.status, prediction.completed_at))
+        ]
+        return found
