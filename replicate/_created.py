@@ -102,7 +102,15 @@ class CreateAttempt:
             prediction = attempt.recover(error)  # the prediction, or `error` raised again
     """
 
-    __slots__ = ("_body_sent", "_client", "_input", "_reference", "_sent_at", "_traced")
+    __slots__ = (
+        "_body_sent",
+        "_client",
+        "_input",
+        "_reference",
+        "_sent_at",
+        "_traceable",
+        "_traced",
+    )
 
     def __init__(
         self,
@@ -118,6 +126,7 @@ class CreateAttempt:
         self._input = input
         self._sent_at = time.time()
         self._traced = False
+        self._traceable = client._connections.traced(sync=sync)
         self._body_sent = False
         extensions = dict(request.get("extensions") or {})
         extensions["trace"] = self._trace if sync else self._atrace
@@ -127,17 +136,22 @@ class CreateAttempt:
 
     def _trace(self, name: str, info: dict[str, Any]) -> None:
         self._traced = True
-        if name.endswith("send_request_body.complete"):
+        if name.endswith("send_request_body.started"):
+            # from here the server may get the whole body (a write finishing as the interrupt
+            # comes): a search that finds nothing then warns, rather than stay silent
             self._body_sent = True
 
     async def _atrace(self, name: str, info: dict[str, Any]) -> None:
         self._trace(name, info)
 
     def _may_exist(self, error: BaseException | None) -> bool:
-        """Whether the server may have the request: its body was sent, or nobody can tell."""
+        """Whether the server may have the request: its body was sent, or nobody can tell (a
+        transport that reports nothing of what it sent)."""
         if isinstance(error, NOT_SENT_ERRORS):
             return False
-        return self._body_sent or not self._traced
+        if self._body_sent:
+            return True
+        return not (self._traced or self._traceable)
 
     # -- a failure: carry on with the prediction if it exists ------------------------------------
 

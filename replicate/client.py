@@ -856,6 +856,21 @@ class _Connections:
         options.setdefault("auth", self.auth)
         return {**options, "base_url": self.base_url(), "headers": headers, "timeout": self.timeout}
 
+    def traced(self, *, sync: bool) -> bool:
+        """Whether requests go through httpx's own HTTP transport, whose ``trace`` extension
+        reports each step of sending (a transport given by the user may report nothing)."""
+        if (self._given_sync if sync else self._given_async) is not None:
+            return False
+        options = self._httpx_options
+        if options.get("mounts"):
+            return False
+        transport = options.get("transport")
+        if not sync:
+            transport = options.get("async_transport") or transport
+        return transport is None or isinstance(
+            transport, (httpx.HTTPTransport, httpx.AsyncHTTPTransport)
+        )
+
     def sync_http(self) -> httpx.Client:
         client = self._sync
         if client is None:
