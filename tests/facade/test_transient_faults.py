@@ -161,3 +161,17 @@ def test_each_retry_gets_what_is_left_of_the_deadline_as_its_timeout() -> None:
     )
     assert response.status_code == 200
     assert timeouts == [30.0, 7.0, 3.0]
+
+
+def test_the_generated_layer_through_client_api_retries_and_raises_the_same(
+    api: FakeAPI,
+) -> None:
+    from replicate_api.api.predictions import get
+
+    api.add("GET", GET, cut(prediction("processing")), httpx.Response(200, json=prediction("ok")))
+    client = make_client(api)
+    assert get.sync(ID, client=client.api).status == "ok"
+    assert len(api.requests) == 2
+    api.add("GET", "/v1/predictions/p2", cut(prediction("processing")))
+    with pytest.raises(InvalidResponseError):
+        get.sync("p2", client=client.with_options(max_retries=0).api)
