@@ -597,7 +597,16 @@ class Client:
         headers = self._connections.given_headers
         if headers:
             options["headers"] = {**headers, **(options.get("headers") or {})}
-        built = http.build_request(options.pop("method"), url, **options)
+        # Whatever the caller passed, before httpx resolves "..": a path segment that is empty,
+        # "." or ".." or holds a control character (another endpoint), or text JSON cannot
+        # carry (a lone surrogate), is a ValueError naming it, and nothing is sent.
+        from replicate_api.client import check_path
+
+        check_path(url)
+        try:
+            built = http.build_request(options.pop("method"), url, **options)
+        except UnicodeEncodeError:
+            raise _unencodable(options) from None
         if not credentials and not self._connections.is_api_origin(built.url):
             built.headers.pop("authorization", None)
         return built, follow
@@ -614,6 +623,17 @@ class Client:
     def _request_1x(self, method: str, path: str, options: dict[str, Any]) -> dict[str, Any]:
         origin = self.base_url.removesuffix("/v1")
         return {**options, "method": method, "url": origin + path}
+
+
+def _unencodable(options: dict[str, Any]) -> ValueError:
+    """The error for a request httpx cannot encode: text with a lone surrogate, named."""
+    from replicate._files import lone_surrogate_error, unencodable_text
+
+    where = unencodable_text(options.get("json"))
+    if where is None:
+        found = unencodable_text(options.get("params"))
+        where = f"the query parameter {found!r}" if found else "the request"
+    return lone_surrogate_error(where)
 
 
 def _error(response: httpx.Response) -> ReplicateError:
