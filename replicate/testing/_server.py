@@ -294,9 +294,12 @@ class Emulator:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self.host, port))
-        except OSError:
+        except OSError as error:
             sock.close()
-            raise
+            if error.errno is None:
+                raise
+            # the address in the message: "Address already in use" alone does not say which
+            raise OSError(error.errno, f"{error.strerror} ({self.host}:{port})") from None
         return sock
 
     def _wrap(self, inner: ASGIApp) -> ASGIApp:
