@@ -8,6 +8,10 @@ against the same local servers over loopback (``_compare_servers``). Writes
     scripts/bench --smoke         # seconds: this client and raw httpx, tiny counts
     scripts/bench --from-results .bench/results.json   # the page and chart again
 
+The page names the commit measured, so writing it into docs/ from a tree with uncommitted
+changes (``git status --porcelain`` not empty) is refused, before measuring, unless given
+``--allow-dirty`` (the page then says "with uncommitted changes").
+
 How:
 
 - The official clients are installed into scratch environments (``.bench/venvs/``), never
@@ -691,18 +695,39 @@ def machine() -> dict[str, Any]:
     }
 
 
-def revision() -> str:
-    """The commit measured, and whether the client's own files differ from it."""
-
-    def git(*args: str) -> str:
+def _git(*args: str) -> str | None:
+    try:
         result = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True)
-        return result.stdout.strip() if result.returncode == 0 else ""
+    except OSError:  # no git at all
+        return None
+    return result.stdout if result.returncode == 0 else None
 
-    commit = git("rev-parse", "--short", "HEAD")
+
+def uncommitted() -> list[str] | None:
+    """``git status --porcelain``: the tree's changes since its commit, untracked files too
+    (an empty list: none); None when git cannot tell (no git, or not a checkout)."""
+    status = _git("status", "--porcelain")
+    return None if status is None else status.splitlines()
+
+
+def revision() -> str:
+    """The commit measured, and whether the tree differs from it."""
+    commit = (_git("rev-parse", "--short", "HEAD") or "").strip()
     if not commit:
         return "an unknown commit"
-    changed = git("status", "--porcelain", "--", "replicate", "generated", "pyproject.toml")
-    return commit + (", with uncommitted changes to the client" if changed else "")
+    return commit + (", with uncommitted changes" if uncommitted() else "")
+
+
+def refuse_dirty(changes: list[str] | None) -> str | None:
+    """Why the page cannot be written from this tree (None: it can): it names a commit, which
+    must be what was measured. ``--allow-dirty`` overrides; the page then says so."""
+    if changes is None:
+        return "a tree git cannot read (not a checkout?)"
+    if not changes:
+        return None
+    shown = ", ".join(line.strip() for line in changes[:5])
+    more = f" and {len(changes) - 5} more" if len(changes) > 5 else ""
+    return f"a tree with uncommitted changes ({shown}{more})"
 
 
 def versions(contenders: list[Contender]) -> list[dict[str, str]]:
@@ -767,18 +792,31 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--smoke", action="store_true", help="seconds; judges no timing")
     parser.add_argument("--out-dir", type=Path, help="where the page goes (default docs/)")
     parser.add_argument("--from-results", type=Path, help="render this results file again")
+    parser.add_argument(
+        "--allow-dirty",
+        action="store_true",
+        help="write docs/benchmarks.md from a tree with uncommitted changes (the page says so)",
+    )
     args = parser.parse_args(argv)
     plan = SMOKE if args.smoke else Plan()
 
     if args.from_results:
         results = json.loads(args.from_results.read_text())
-        render(results, args.out_dir or ROOT / "docs", CACHE, chart=not results["smoke"])
+        out_dir = args.out_dir or ROOT / "docs"
+        dirty = results.get("uncommitted", [])  # the tree the figures were measured from
+        if _is_docs(out_dir) and not args.allow_dirty and (reason := refuse_dirty(dirty)):
+            return _refused(f"the results were measured from {reason}")
+        render(results, out_dir, CACHE, chart=not results["smoke"])
         return 0
 
     if plan.smoke:  # nothing in the project's folders; the page stays for a look
         out_dir = args.out_dir or Path(tempfile.mkdtemp(prefix="bench-smoke-"))
     else:
         out_dir = args.out_dir or ROOT / "docs"
+    changes = uncommitted()
+    # before ten minutes of measuring, not after
+    if _is_docs(out_dir) and not args.allow_dirty and (reason := refuse_dirty(changes)):
+        return _refused(f"measuring from {reason}")
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         workdir = Path(scratch)
         cache = workdir / "cache" if plan.smoke else CACHE
@@ -788,6 +826,7 @@ def main(argv: list[str]) -> int:
             "command": " ".join(["scripts/bench", *argv]),
             "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "smoke": plan.smoke,
+            "uncommitted": changes,
             "machine": machine(),
             "clients": versions(contenders),
             **measure_all(plan, contenders, workdir),
@@ -804,6 +843,21 @@ def main(argv: list[str]) -> int:
         print("missing figures:\n  " + "\n  ".join(missing), file=sys.stderr)
         return 1
     return 0
+
+
+def _is_docs(out_dir: Path) -> bool:
+    """Whether ``out_dir`` is where the committed page lives."""
+    return out_dir.resolve() == (ROOT / "docs").resolve()
+
+
+def _refused(reason: str) -> int:
+    print(
+        f"scripts/bench: {reason}: docs/benchmarks.md names the commit it measured, so it is "
+        "written from a committed tree only. Commit or stash the changes, or pass "
+        "--allow-dirty (the page then says it measured uncommitted changes).",
+        file=sys.stderr,
+    )
+    return 2
 
 
 if __name__ == "__main__":

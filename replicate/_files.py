@@ -54,14 +54,17 @@ __all__ = [
     "async_upload",
     "base64_encode_file",
     "check_strategy",
+    "check_text",
     "data_uri",
     "encode_json",
     "file_input",
     "fill",
     "find_files",
     "inline",
+    "lone_surrogate_error",
     "measure",
     "read_all",
+    "unencodable_text",
     "upload",
 ]
 
@@ -187,7 +190,10 @@ def file_input(
         source, name = _byte_view(obj), None
     else:
         return None
-    name = clip_filename(filename or name or DEFAULT_NAME)
+    name = filename or name or DEFAULT_NAME
+    if not name.isascii():  # a name the file system could not decode is a label, not data
+        name = name.encode("utf-8", "replace").decode("utf-8")
+    name = clip_filename(name)
     content_type = content_type or mimetypes.guess_type(name)[0] or DEFAULT_TYPE
     return FileInput(source, name, content_type, where)
 
@@ -196,15 +202,24 @@ def find_files(obj: Any, where: str = "input") -> tuple[Any, list[FileInput]]:
     """A JSON-ready copy of ``obj`` with each file swapped for a slot, and the files in order.
 
     Dicts stay dicts; lists, tuples, sets and generators become lists. ``FileOutput`` values
-    (a model's output passed to another model) become their URL.
+    (a model's output passed to another model) become their URL. Text JSON cannot carry (a
+    lone surrogate) raises ValueError naming where it is, before any file is sent.
     """
     files: list[FileInput] = []
 
     def walk(value: Any, where: str) -> Any:
-        if isinstance(value, str | int | float | bool) or value is None:
+        if isinstance(value, str):
+            check_text(value, where)
+            return value
+        if isinstance(value, int | float | bool) or value is None:
             return value
         if isinstance(value, Mapping):
-            return {key: walk(item, f"{where}[{key!r}]") for key, item in value.items()}
+            walked = {}
+            for key, item in value.items():
+                if isinstance(key, str):
+                    check_text(key, f"the key {key!r} of {where}")
+                walked[key] = walk(item, f"{where}[{key!r}]")
+            return walked
         if isinstance(value, list | tuple | set | frozenset | GeneratorType):
             return [walk(item, f"{where}[{index}]") for index, item in enumerate(value)]
         if isinstance(value, FileOutput):
@@ -216,6 +231,68 @@ def find_files(obj: Any, where: str = "input") -> tuple[Any, list[FileInput]]:
         return _plain(value)
 
     return walk(obj, where), files
+
+
+def check_text(text: str, where: str) -> None:
+    """Raise ValueError naming ``where`` when ``text`` holds a lone surrogate, which JSON
+    (UTF-8) cannot carry, and httpx would fail on with a bare UnicodeEncodeError.
+
+    Example::
+
+        check_text("caf\\u00e9", "input['text']")  # passes
+        check_text("\\ud83d", "input['text']")  # ValueError: input['text'] holds a lone ...
+    """
+    if text.isascii():
+        return
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:  # the position, for the message
+        at = f" ({text[error.start]!r} at index {error.start})"
+        raise lone_surrogate_error(where, at) from None
+
+
+def lone_surrogate_error(where: str, at: str = "") -> ValueError:
+    """The error for text that UTF-8 (so JSON, and URLs) cannot carry, found at ``where``."""
+    return ValueError(
+        f"{where} holds a lone surrogate{at}, which JSON (and a URL) cannot carry, as it is not "
+        "UTF-8 text: remove it, or replace it with text.encode('utf-8', 'replace').decode()"
+    )
+
+
+def unencodable_text(body: Any, root: str = "") -> str | None:
+    """Where in ``body`` (JSON data, at any depth) text that UTF-8 cannot encode is, or None.
+
+    Example::
+
+        unencodable_text({"input": {"text": "\\ud800"}})  # "input['text']"
+        unencodable_text({"id": "\\ud800"}, "metadata")  # "metadata['id']"
+    """
+
+    def find(value: Any, where: str) -> str | None:
+        if isinstance(value, str):
+            return None if _is_utf8(value) else where or "the body"
+        items: Any = ()
+        if isinstance(value, Mapping):
+            items = value.items()
+        elif isinstance(value, list | tuple):
+            items = enumerate(value)
+        for key, item in items:
+            if isinstance(key, str) and not _is_utf8(key):
+                return f"the key {key!r} of {where or 'the body'}"
+            found = find(item, f"{where}[{key!r}]" if where else str(key))
+            if found:
+                return found
+        return None
+
+    return find(body, root)
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def fill(template: Any, values: list[Any]) -> Any:
@@ -641,6 +718,9 @@ def _create_request(
     from replicate_api.types import UNSET
     from replicate_api.types import File as Upload
 
+    found = unencodable_text(metadata, "metadata")
+    if found:
+        raise lone_surrogate_error(found)
     body = FileCreateRequest(
         content=Upload(
             payload=file.source,  # type: ignore[arg-type]  # only its identity is used

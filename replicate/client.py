@@ -640,7 +640,16 @@ class Client:
         headers = self._connections.given_headers
         if headers:
             options["headers"] = {**headers, **(options.get("headers") or {})}
-        built = http.build_request(options.pop("method"), url, **options)
+        # Whatever the caller passed, before httpx resolves "..": a path segment that is empty,
+        # "." or ".." or holds a control character (another endpoint), or text JSON cannot
+        # carry (a lone surrogate), is a ValueError naming it, and nothing is sent.
+        from replicate_api.client import check_path
+
+        check_path(url)
+        try:
+            built = http.build_request(options.pop("method"), url, **options)
+        except UnicodeEncodeError:
+            raise _unencodable(options) from None
         if not credentials and not self._connections.is_api_origin(built.url):
             built.headers.pop("authorization", None)
         return built, follow, None if deadline is None else deadline.remaining
@@ -657,6 +666,17 @@ class Client:
     def _request_1x(self, method: str, path: str, options: dict[str, Any]) -> dict[str, Any]:
         origin = self.base_url.removesuffix("/v1")
         return {**options, "method": method, "url": origin + path}
+
+
+def _unencodable(options: dict[str, Any]) -> ValueError:
+    """The error for a request httpx cannot encode: text with a lone surrogate, named."""
+    from replicate._files import lone_surrogate_error, unencodable_text
+
+    where = unencodable_text(options.get("json"))
+    if where is None:
+        found = unencodable_text(options.get("params"))
+        where = f"the query parameter {found!r}" if found else "the request"
+    return lone_surrogate_error(where)
 
 
 def _error(response: httpx.Response) -> ReplicateError:
@@ -842,14 +862,20 @@ class _Connections:
         transport = options.pop("transport", None)
         async_transport = options.pop("async_transport", None)
         transport_options.setdefault("limits", default_limits())
+        # A transport given for the other kind of call is an error, never a silent switch to
+        # the network (an httpx.ASGITransport serves async calls only).
         if sync:
-            if not isinstance(transport, httpx.BaseTransport):
+            if transport is None:
                 transport = httpx.HTTPTransport(**transport_options)
+            elif not isinstance(transport, httpx.BaseTransport):
+                raise TypeError(_one_sided(transport, "sync"))
             options["transport"] = transport
         else:
             chosen = async_transport or transport
-            if not isinstance(chosen, httpx.AsyncBaseTransport):
+            if chosen is None:
                 chosen = httpx.AsyncHTTPTransport(**transport_options)
+            elif not isinstance(chosen, httpx.AsyncBaseTransport):
+                raise TypeError(_one_sided(chosen, "async"))
             options["transport"] = chosen
         headers = httpx.Headers(options.pop("headers", None))
         headers.setdefault("User-Agent", _user_agent())
@@ -914,6 +940,24 @@ class _Connections:
             client, self._async = self._async, self._given_async
         if client is not None and client is not self._given_async:
             await client.aclose()
+
+
+def _one_sided(transport: object, call: str) -> str:
+    """Why ``transport`` cannot serve a ``call`` ("sync" or "async") call, and what to do."""
+    name = f"transport={type(transport).__name__}(...)"
+    if not isinstance(transport, httpx.BaseTransport | httpx.AsyncBaseTransport):
+        return f"{name} is not an httpx transport"
+    if call == "sync":
+        return (
+            f"{name} serves async calls only, so this sync call cannot use it: call the "
+            "async_ methods, or give sync calls a transport of their own with "
+            "http_client=httpx.Client(transport=...)"
+        )
+    return (
+        f"{name} serves sync calls only, so this async call cannot use it: call the sync "
+        "methods, or give async calls a transport of their own with "
+        "async_http_client=httpx.AsyncClient(transport=...)"
+    )
 
 
 def _given_headers(client: httpx.Client | httpx.AsyncClient | None) -> dict[str, str]:

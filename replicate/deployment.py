@@ -297,10 +297,8 @@ class DeploymentsPredictions(Namespace):
 
 
 def _split(name: str) -> tuple[str, str]:
-    owner, _, rest = name.partition("/")
-    if not owner or not rest:
-        raise ValueError(f"Expected a deployment name in the format 'owner/name', got {name!r}")
-    return owner, rest
+    reference = Reference.deployment(name)  # checks both parts (see replicate.identifier)
+    return reference.owner, reference.name
 
 
 def _create_request(params: CreateDeploymentParams) -> dict[str, Any]:

@@ -5,6 +5,15 @@ a prediction runs on, from any form a call accepts: ``owner/name``, ``owner/name
 bare version id (64 hexadecimal digits), a ``Model``, a ``Version``, a
 ``ModelVersionIdentifier``, an ``(owner, name)`` tuple, or a ``Deployment``. Each call parses
 its reference once, and everything after works from the ``Reference``.
+
+References are checked strictly, here and nowhere else, so that a bad one fails with a
+``ValueError`` naming it before any request is made:
+
+- an owner, a model name or a deployment name is letters, digits, ``-``, ``_`` and ``.``, and
+  does not start with ``.`` (so it is never ``.`` or ``..``, which a URL would resolve away);
+- a version id is 64 hexadecimal digits or, after ``owner/name:``, an opaque id of the same
+  characters (the API gives official models' versions ids like ``dp-...``);
+- nothing else: no whitespace, no control character, no trailing newline.
 """
 
 from __future__ import annotations
@@ -20,8 +29,12 @@ if TYPE_CHECKING:
 
 __all__ = ["ModelVersionIdentifier", "Reference", "is_version_id"]
 
-_REFERENCE = re.compile(r"^(?P<owner>[^/]+)/(?P<name>[^/:]+)(:(?P<version>.+))?$")
-_VERSION_ID = re.compile(r"^[0-9a-f]{64}$")
+_PART = r"[A-Za-z0-9_-][A-Za-z0-9_.-]*"
+_NAME = re.compile(_PART)
+_REFERENCE = re.compile(rf"(?P<owner>{_PART})/(?P<name>{_PART})(?::(?P<version>{_PART}))?")
+_VERSION_ID = re.compile(r"[0-9a-f]{64}")
+_RULE = "letters, digits, '-', '_' and '.', not starting with '.'"
+_FORMS = "'owner/name', 'owner/name:version' or a 64-hex version id"
 
 
 class ModelVersionIdentifier(NamedTuple):
@@ -39,18 +52,16 @@ class ModelVersionIdentifier(NamedTuple):
 
     @classmethod
     def parse(cls, ref: str) -> ModelVersionIdentifier:
-        """Split ``owner/name[:version]`` into its parts; ValueError if it is not one.
+        """Split ``owner/name[:version]`` into its parts; ValueError naming it if it is not one.
 
         Example::
 
             owner, name, version = ModelVersionIdentifier.parse("replicate/hello-world")
         """
-        match = _REFERENCE.match(ref)
+        match = _REFERENCE.fullmatch(ref)
         if not match:
-            raise ValueError(
-                f"Invalid reference to model version: {ref}. Expected format: owner/name:version"
-            )
-        return cls(match.group("owner"), match.group("name"), match.group("version"))
+            raise _invalid(ref, "'owner/name' or 'owner/name:version'")
+        return cls(match["owner"], match["name"], match["version"])
 
 
 def is_version_id(ref: str) -> bool:
@@ -60,17 +71,21 @@ def is_version_id(ref: str) -> bool:
 
         is_version_id("5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa")  # True
     """
-    return bool(_VERSION_ID.match(ref))
+    return bool(_VERSION_ID.fullmatch(ref))
 
 
 @dataclass(frozen=True)
 class Reference:
     """What a prediction runs on: a version, a model run without one, or a deployment.
 
+    Made only by the class methods below, which check every part (see the module's rules):
+    a bad reference raises ``ValueError`` naming it, before any request.
+
     Example::
 
         Reference.parse("replicate/hello-world")  # Reference(kind='model', ...)
         Reference.parse("replicate/hello-world:5c7d5dc6dd8b...").kind  # 'version'
+        Reference.parse("../x")  # ValueError: Invalid reference '../x': its owner '..' ...
     """
 
     kind: Literal["version", "model", "deployment"]
@@ -92,20 +107,20 @@ class Reference:
         from replicate.version import Version
 
         if isinstance(ref, Version):
-            return cls("version", version_id=ref.id, version=ref)
+            return cls._of_version(ref)
         if isinstance(ref, Model):
-            return cls("model", ref.owner, ref.name)
+            return cls._named("model", ref.owner, ref.name)
         if isinstance(ref, ModelVersionIdentifier):
-            return cls._named(ref.owner, ref.name, ref.version)
+            return cls._named("model", ref.owner, ref.name, ref.version)
         if isinstance(ref, str):
             if is_version_id(ref):
                 return cls("version", version_id=ref)
-            match = _REFERENCE.match(ref)
+            match = _REFERENCE.fullmatch(ref)
             if match:
-                return cls._named(match["owner"], match["name"], match["version"])
+                return cls._named("model", match["owner"], match["name"], match["version"])
+            raise _invalid(ref, _FORMS)
         raise ValueError(
-            f"Invalid argument: {ref}. Expected model, version, or reference in the format "
-            "owner/name or owner/name:version"
+            f"Invalid argument: {ref!r}. Expected a Model, a Version, or a reference: {_FORMS}"
         )
 
     @classmethod
@@ -117,6 +132,9 @@ class Reference:
         deployment: str | tuple[str, str] | Deployment | None = None,
     ) -> Reference:
         """What ``predictions.create`` names: exactly one of a model, a version or a deployment.
+
+        A ``version`` string is a version id, or ``owner/name[:version]``, which the API also
+        takes there; it is sent as it is.
 
         Example::
 
@@ -133,8 +151,11 @@ class Reference:
         if deployment is not None:
             return cls.deployment(deployment)
         if isinstance(version, Version):
-            return cls("version", version_id=version.id, version=version)
-        return cls("version", version_id=_text(version, "version"))
+            return cls._of_version(version)
+        text = _text(version, "version")
+        if not (_NAME.fullmatch(text) or _REFERENCE.fullmatch(text)):
+            raise _invalid(text, f"a version id or {_FORMS}")
+        return cls("version", version_id=text)
 
     @classmethod
     def model(cls, model: str | tuple[str, str] | Model) -> Reference:
@@ -148,11 +169,11 @@ class Reference:
         from replicate.model import Model
 
         if isinstance(model, Model):
-            return cls("model", model.owner, model.name)
+            return cls._named("model", model.owner, model.name)
         if isinstance(model, tuple):
-            return cls("model", *_pair(model, "model"))
+            return cls._named("model", *_pair(model, "model"))
         owner, name, version_id = ModelVersionIdentifier.parse(_text(model, "model"))
-        return cls._named(owner, name, version_id)
+        return cls._named("model", owner, name, version_id)
 
     @classmethod
     def deployment(cls, deployment: str | tuple[str, str] | Deployment) -> Reference:
@@ -165,22 +186,50 @@ class Reference:
         from replicate.deployment import Deployment
 
         if isinstance(deployment, Deployment):
-            return cls("deployment", deployment.owner, deployment.name)
+            return cls._named("deployment", deployment.owner, deployment.name)
         if isinstance(deployment, tuple):
-            return cls("deployment", *_pair(deployment, "deployment"))
-        owner, _, name = _text(deployment, "deployment").partition("/")
-        if not owner or not name:
-            raise ValueError(
-                "deployment must be a Deployment, a tuple of (owner, name), "
-                "or a string in the format 'owner/name'"
-            )
+            return cls._named("deployment", *_pair(deployment, "deployment"))
+        text = _text(deployment, "deployment")
+        owner, slash, name = text.partition("/")
+        if not (slash and _NAME.fullmatch(owner) and _NAME.fullmatch(name)):
+            raise _invalid(text, "a deployment as 'owner/name'", what="deployment")
         return cls("deployment", owner, name)
 
+    def with_version(self, version_id: str) -> Reference:
+        """This model's version ``version_id`` (checked as the part after ``owner/name:``).
+
+        Example::
+
+            Reference.model("acme/trainer").with_version("5c7d5dc6dd8b...").kind  # 'version'
+        """
+        return self._named("version", self.owner, self.name, version_id)
+
     @classmethod
-    def _named(cls, owner: str, name: str, version_id: str | None) -> Reference:
+    def _named(
+        cls,
+        kind: Literal["model", "deployment", "version"],
+        owner: str,
+        name: str,
+        version_id: str | None = None,
+    ) -> Reference:
+        """A reference from its parts, each checked (a ``version_id`` makes it a version)."""
+        given = f"{owner}/{name}" + (f":{version_id}" if version_id is not None else "")
+        parts = [("owner", owner), ("name", name)]
+        if version_id is not None:
+            parts.append(("version", version_id))
+        for what, part in parts:
+            if not isinstance(part, str) or not _NAME.fullmatch(part):
+                raise ValueError(f"Invalid reference {given!r}: {_part_problem(what, part)}")
         if version_id:
             return cls("version", owner, name, version_id)
-        return cls("model", owner, name)
+        return cls(kind, owner, name)
+
+    @classmethod
+    def _of_version(cls, version: Version) -> Reference:
+        version_id = version.id
+        if not isinstance(version_id, str) or not _NAME.fullmatch(version_id):
+            raise ValueError(f"Invalid version: {_part_problem('id', version_id)}")
+        return cls("version", version_id=version_id, version=version)
 
     @property
     def names_version(self) -> bool:
@@ -194,6 +243,34 @@ class Reference:
         return f"{name}:{self.version_id}" if self.version_id else name
 
 
+def _part_problem(what: str, part: object) -> str:
+    if not part:
+        return f"its {what} is empty"
+    return f"its {what} {part!r} must be {_RULE}"
+
+
+def _reason(ref: str) -> str:
+    """Why ``ref`` is not ``owner/name[:version]``: the first part that breaks the rules."""
+    if not ref:
+        return "it is empty"
+    odd = next((char for char in ref if char.isspace() or not char.isprintable()), None)
+    if odd is not None:
+        return f"it holds {odd!r} (whitespace and control characters are never part of one)"
+    owner, slash, rest = ref.partition("/")
+    if not slash:
+        return "it has no '/' between owner and name"
+    name, colon, version = rest.partition(":")
+    parts = [("owner", owner), ("name", name)] + ([("version", version)] if colon else [])
+    for what, part in parts:
+        if not _NAME.fullmatch(part):
+            return _part_problem(what, part)
+    return "it is not of that form"
+
+
+def _invalid(ref: str, forms: str, what: str = "reference") -> ValueError:
+    return ValueError(f"Invalid {what} {ref!r}: {_reason(ref)}. Expected {forms}")
+
+
 def _text(value: Any, what: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{what} must be a string, not {type(value).__name__}")
@@ -201,6 +278,6 @@ def _text(value: Any, what: str) -> str:
 
 
 def _pair(value: tuple[Any, ...], what: str) -> tuple[str, str]:
-    if len(value) != 2 or not all(isinstance(part, str) and part for part in value):
+    if len(value) != 2 or not all(isinstance(part, str) for part in value):
         raise ValueError(f"{what} must be a tuple of (owner, name), not {value!r}")
     return value[0], value[1]

@@ -415,7 +415,8 @@ def _owner_name(args: tuple[str, ...], kwargs: dict[str, str]) -> tuple[str, str
         owner, _, name = key.partition("/")
     if not owner or not name:
         raise ValueError("Both 'owner' and 'name' must be provided if 'key' is not specified.")
-    return owner, name
+    reference = Reference.model((owner, name))  # checks both (see replicate.identifier)
+    return reference.owner, reference.name
 
 
 def _sorting(sort_by: str | None, sort_direction: str | None) -> dict[str, Any]:

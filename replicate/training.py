@@ -185,7 +185,7 @@ def _target(
     else:
         reference = Reference.model(model)
         if version_id:
-            reference = Reference("version", reference.owner, reference.name, version_id)
+            reference = reference.with_version(version_id)
     if reference.kind != "version" or not reference.version_id:
         raise ValueError("model and version or shorthand version must be specified")
     return reference, input

@@ -22,7 +22,7 @@ import hmac
 import time
 from collections.abc import Mapping
 from hashlib import sha256
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, Protocol, overload
 
 from replicate._generated import webhooks_get_default_secret
 from replicate.exceptions import ReplicateException
@@ -38,6 +38,7 @@ __all__ = [
     "InvalidTimestampError",
     "MissingWebhookBodyError",
     "MissingWebhookHeaderError",
+    "SigningSecret",
     "WebhookSigningSecret",
     "WebhookValidationError",
     "Webhooks",
@@ -49,6 +50,14 @@ DEFAULT_TOLERANCE = 300
 
 SECRET_PREFIX = "whsec_"
 SIGNATURE_VERSION = "v1"
+
+
+class SigningSecret(Protocol):
+    """What ``validate`` takes as ``secret`` besides a string: an object with a ``key``
+    (this package's ``WebhookSigningSecret``, or replicate 1.x's)."""
+
+    @property
+    def key(self) -> str: ...
 
 
 class WebhookSigningSecret(Resource):
@@ -132,7 +141,12 @@ def _validate(*args: Any, **kwargs: Any) -> bool:
         raise MissingWebhookBodyError("Missing webhook body")
     _check_timestamp(timestamp, tolerance)
 
-    signed = f"{webhook_id}.{timestamp}.".encode() + payload
+    try:
+        signed = f"{webhook_id}.{timestamp}.".encode() + payload
+    except UnicodeEncodeError:  # a header given as text that was never received as such
+        raise InvalidSignatureError(
+            "Webhook id holds a lone surrogate, so it is not the header that was signed"
+        ) from None
     expected = hmac.new(key, signed, sha256).digest()
     candidates = parse_signatures(signatures)
     if not candidates:
@@ -168,19 +182,21 @@ def parse_signatures(header: str) -> list[bytes]:
     return found
 
 
-def secret_key(secret: WebhookSigningSecret | str | None) -> bytes:
-    """The HMAC key of a ``whsec_<base64 key>`` secret; InvalidSecretKeyError if malformed.
+def secret_key(secret: SigningSecret | str | None) -> bytes:
+    """The HMAC key of a ``whsec_<base64 key>`` secret, given as a string or as any object
+    with a ``key`` attribute holding one; InvalidSecretKeyError if malformed.
 
     >>> secret_key("whsec_a2V5")
     b'key'
     """
-    text = secret.key if isinstance(secret, WebhookSigningSecret) else secret
+    # any object with a `key`, as replicate 1.x reads it (1.x's own WebhookSigningSecret too)
+    text = secret if secret is None or isinstance(secret, str) else getattr(secret, "key", secret)
     if not text:
         raise InvalidSecretKeyError("Missing webhook signing secret")
     if not isinstance(text, str):
         raise InvalidSecretKeyError(
-            f"The webhook signing secret must be a string or a WebhookSigningSecret, "
-            f"not {type(text).__name__}"
+            "The webhook signing secret must be a string, or an object whose `key` is one "
+            f"(a WebhookSigningSecret), not {type(text).__name__}"
         )
     # Messages never include the secret, not even a part of it.
     if not text.startswith(SECRET_PREFIX):
@@ -240,7 +256,14 @@ def _body_bytes(body: Any) -> bytes:
     if body is None:
         return b""
     if isinstance(body, str):
-        return body.encode("utf-8")
+        try:
+            return body.encode("utf-8")
+        except UnicodeEncodeError:
+            # not text Replicate sent (it signs UTF-8 JSON), so no signature can match it
+            raise InvalidSignatureError(
+                "Webhook body holds a lone surrogate, so it is not the text that was signed: "
+                "pass the raw bytes received"
+            ) from None
     if isinstance(body, bytes | bytearray | memoryview):
         return bytes(body)
     raise TypeError(
@@ -278,7 +301,7 @@ class Webhooks(Namespace):
     @staticmethod
     def validate(
         request: httpx.Request,
-        secret: WebhookSigningSecret | str,
+        secret: SigningSecret | str,
         tolerance: float | None = DEFAULT_TOLERANCE,
     ) -> bool: ...
 
@@ -287,7 +310,7 @@ class Webhooks(Namespace):
     def validate(
         headers: Mapping[str, str],
         body: str | bytes,
-        secret: WebhookSigningSecret | str,
+        secret: SigningSecret | str,
         tolerance: float | None = DEFAULT_TOLERANCE,
     ) -> bool: ...
 
@@ -296,10 +319,12 @@ class Webhooks(Namespace):
         """Check that a webhook delivery was signed with ``secret``: True, or an exception.
 
         Give the ``request`` (an ``httpx.Request``), or its ``headers`` and raw ``body`` (the
-        bytes received, before any JSON parsing). ``secret`` is a ``WebhookSigningSecret`` or
-        its ``whsec_...`` string. The timestamp must be within ``tolerance`` seconds of now
-        (300 by default; ``None`` skips the check, which replicate 1.x did by default). Every
-        ``v1`` signature in the header is compared, in constant time. Keyword arguments work
+        bytes received, before any JSON parsing). ``secret`` is a ``WebhookSigningSecret`` (or
+        any object with a ``key``, as replicate 1.x reads it) or its ``whsec_...`` string. The
+        timestamp must be within ``tolerance`` seconds of now (300 by default; ``None`` skips
+        the check, which replicate 1.x did by default). Every ``v1`` signature in the header
+        is compared, in constant time; a body that cannot be what was signed (text holding a
+        lone surrogate) fails as a bad signature. Keyword arguments work
         for both forms; positionally, ``validate(request, secret)`` and
         ``validate(headers, body, secret)``, as replicate 1.x documents them.
 

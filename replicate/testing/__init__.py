@@ -1,6 +1,7 @@
 """A local, stateful emulator of Replicate's HTTP API, for tests and offline demos.
 
-Install the extra (``pip install 'replicate-client[emulator]'``), then::
+Install the project with its ``emulator`` extra (``pip install -e '.[emulator]'`` in a
+checkout; see the README), then::
 
     from replicate.testing import Emulator
 
@@ -34,13 +35,30 @@ _LAZY = {
 }
 
 
+_EXTRA_HINT = (
+    "install replicate-client with its 'emulator' extra (pip install -e '.[emulator]' in a "
+    "checkout, or pip install 'dist/replicate_client-<version>-py3-none-any.whl[emulator]')"
+)
+"""How to get the emulator's dependencies (the package is not on a package index)."""
+
+
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from importlib import import_module
 
-    value = getattr(import_module(module, __name__), name)
+    try:
+        value = getattr(import_module(module, __name__), name)
+    except ModuleNotFoundError as error:
+        missing = (error.name or "").partition(".")[0]
+        if not missing or missing == "replicate":
+            raise
+        # one line that says what to do, instead of a traceback into the server's imports
+        raise ModuleNotFoundError(
+            f"replicate.testing.{name} needs {missing}, which is not installed: {_EXTRA_HINT}",
+            name=error.name,
+        ) from None
     globals()[name] = value
     return value
 

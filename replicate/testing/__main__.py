@@ -50,10 +50,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit status.
 
+    Raises ImportError without the ``emulator`` extra, and OSError when the address cannot
+    be served (a port in use); ``command_line`` prints either as one line.
+
     Example: ``python -m replicate.testing --port 0 --seed 1``.
     """
     args = parse(argv)
-    from ._server import Emulator
+    from replicate.testing import Emulator  # says which extra to install when it is missing
 
     emulator = Emulator(
         api_token=args.token,
@@ -89,5 +92,21 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def command_line(argv: list[str] | None = None) -> int:
+    """``python -m replicate.testing``: ``main``, with a missing extra or a port in use told
+    in one line on stderr (exit status 2) rather than a traceback.
+
+    Example: ``sys.exit(command_line(["--port", "8000"]))``.
+    """
+    try:
+        return main(argv)
+    except ImportError as error:
+        message = str(error)
+    except OSError as error:
+        message = f"cannot serve the emulator: {error.strerror or error}"
+    print(f"python -m replicate.testing: {message}", file=sys.stderr)
+    return 2
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(command_line())

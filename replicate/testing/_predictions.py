@@ -7,6 +7,7 @@ import asyncio
 import base64
 import re
 import tempfile
+import types
 import typing
 import urllib.parse
 from collections.abc import AsyncIterator
@@ -171,11 +172,14 @@ class Runs:
         return entry.model
 
     def _file_inputs(self, model: EmulatedModel, inputs: JSON) -> JSON:
-        """Give ``Path`` parameters a local file made from the URL or data URI sent."""
+        """Give ``Path`` parameters a local file made from the URL or data URI sent.
+
+        ``Path``, ``list[Path]`` and their optional forms (``Path | None``) are file inputs.
+        """
         hints = typing.get_type_hints(model.function)
         resolved = dict(inputs)
         for key, value in inputs.items():
-            hint = hints.get(key)
+            hint = _without_none(hints.get(key))
             if hint is Path and isinstance(value, str):
                 resolved[key] = self._fetch(key, value)
             elif typing.get_args(hint) == (Path,) and isinstance(value, list):
@@ -438,6 +442,15 @@ async def _events(run: Run, last_id: str | None, cut_after: int | None) -> Async
                 return
         if run.done and position >= len(run.events):
             return
+
+
+def _without_none(hint: Any) -> Any:
+    """``X`` for ``X | None`` (and ``Optional[X]``); any other hint as it is."""
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        members = [member for member in typing.get_args(hint) if member is not type(None)]
+        if len(members) == 1:
+            return members[0]
+    return hint
 
 
 __all__ = ["TERMINAL", "Runs", "parse_duration", "parse_prefer", "routes"]

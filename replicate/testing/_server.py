@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING, Any, Self
 
 import uvicorn
 
+from replicate.identifier import ModelVersionIdentifier
+
 from ._app import EmulatorApp
 from ._faults import CONNECTION_EXTENSION, Faults, until_disconnected
 from ._models import EmulatedModel
@@ -187,9 +189,9 @@ class Emulator:
             model = emu.register("me/shout", shout)
             version = f"me/shout:{model.version_id}"
         """
-        owner, slash, name = ref.partition("/")
-        if not (owner and slash and name) or "/" in name or ":" in name:
-            raise ValueError(f"model reference {ref!r}: expected 'owner/name'")
+        owner, name, version = ModelVersionIdentifier.parse(ref)  # the client's own rules
+        if version is not None:
+            raise ValueError(f"model reference {ref!r}: expected 'owner/name', without a version")
         if not description:
             description = (inspect.getdoc(function) or "").strip().split("\n", 1)[0]
         model = EmulatedModel(
@@ -292,9 +294,12 @@ class Emulator:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((self.host, port))
-        except OSError:
+        except OSError as error:
             sock.close()
-            raise
+            if error.errno is None:
+                raise
+            # the address in the message: "Address already in use" alone does not say which
+            raise OSError(error.errno, f"{error.strerror} ({self.host}:{port})") from None
         return sock
 
     def _wrap(self, inner: ASGIApp) -> ASGIApp:

@@ -38,10 +38,8 @@ def _start(options: dict[str, Any]) -> Emulator:
     try:
         from replicate.testing import Emulator
     except ImportError as error:  # fail loudly: a skipped test would hide the missing extra
-        raise pytest.UsageError(
-            f"the replicate emulator needs its extra: pip install 'replicate-client[emulator]' "
-            f"({error})"
-        ) from error
+        # the error says what to install (the package is not on an index)
+        raise pytest.UsageError(f"the replicate_emulator fixture: {error}") from error
     return Emulator(**options).start()
 
 

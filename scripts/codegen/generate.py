@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from codegen.normalise import RuleError, normalise, with_upstream_ids
-from codegen.source import DEFAULT_SPEC_URL, load_spec
+from codegen.source import DEFAULT_SPEC_URL, SpecUnavailable, load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI = ROOT / "openapi"
@@ -61,8 +61,9 @@ def check_tools() -> dict[str, str]:
             installed = None
         if installed != pins.get(tool):
             raise GenerateError(
-                f"{tool} {pins.get(tool)} is pinned but {installed or 'nothing'} is installed: "
-                "run `pip install -e '.[dev]'`"
+                f"{tool} {pins.get(tool)} is pinned but {installed or 'nothing'} is installed "
+                f"for {sys.executable}: run scripts/test once (it makes .venv, with the dev "
+                "tools, which scripts/generate then uses), or pip install -e '.[dev]'"
             )
     return pins
 
@@ -84,11 +85,18 @@ def dump_json(document: dict[str, Any]) -> str:
 def build(spec_source: str, workdir: Path) -> tuple[Path, dict[str, Any]]:
     """Generate the package into ``workdir``; return its path and the lock data."""
     tools = check_tools()
-    spec = load_spec(spec_source)
+    try:
+        spec = load_spec(spec_source)
+    except SpecUnavailable as error:
+        raise GenerateError(f"{error} (offline? give a local copy: --spec PATH)") from error
     try:
         document = normalise(spec.document, OPENAPI / "rules.yaml")
     except RuleError as error:
-        raise GenerateError(f"a normalisation rule no longer fits the spec: {error}") from error
+        count = len(error.problems)
+        raise GenerateError(
+            f"openapi/rules.yaml no longer fits {spec_source} ({count} "
+            f"problem{'s' if count > 1 else ''}, each to fix):\n  " + "\n  ".join(error.problems)
+        ) from error
     normalised_text = dump_json(document)
     normalised_path = workdir / "normalised.json"
     normalised_path.write_text(normalised_text)

@@ -28,7 +28,15 @@ UPSTREAM_ID = "x-upstream-operation-id"
 
 
 class RuleError(Exception):
-    """A normalisation rule does not fit the document (upstream changed): fix the rule."""
+    """Normalisation rules do not fit the document (upstream changed): fix the rules.
+
+    ``problems`` holds one line per rule that failed: the steps go on past a failed rule, so
+    that one run reports every stale rule.
+    """
+
+    def __init__(self, *problems: str) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(problems))
 
 
 # --- JSON pointers -----------------------------------------------------------------------
@@ -226,27 +234,52 @@ def strip_prose(document: Document, limit: int) -> None:
 
 
 def apply_rules(document: Document, rules: list[dict[str, Any]]) -> None:
-    """Apply the explicit rules: rename, hoist, set, remove."""
+    """Apply the explicit rules: rename, hoist, set, remove.
+
+    A rule that does not fit is skipped and reported, with every other one that does not, in
+    one RuleError at the end.
+    """
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
-    for rule in rules:
-        if "reason" not in rule:
-            raise RuleError(f"rule without a reason: {rule}")
-        if "rename" in rule:
-            old, new = rule["rename"], rule["to"]
-            if old not in schemas:
-                raise RuleError(f"rename: no schema {old!r}")
-            if new in schemas:
-                raise RuleError(f"rename: schema {new!r} exists")
-            schemas[new] = schemas.pop(old)
-            _retarget_refs(document, f"#/components/schemas/{old}", f"#/components/schemas/{new}")
-        elif "hoist" in rule:
-            hoist(document, rule["hoist"], rule["name"])
-        elif "set" in rule:
-            _set(document, rule["set"], copy.deepcopy(rule["value"]))
-        elif "remove" in rule:
-            _remove(document, rule["remove"])
-        else:
-            raise RuleError(f"unknown rule: {rule}")
+    problems: list[str] = []
+    for number, rule in enumerate(rules, 1):
+        try:
+            _apply_rule(document, schemas, rule)
+        except RuleError as error:
+            problems += [
+                f"rule {number} ({_summary(rule)}): {problem}" for problem in error.problems
+            ]
+        except (LookupError, TypeError, ValueError) as error:  # the document changed shape
+            problems.append(f"rule {number} ({_summary(rule)}): {type(error).__name__}: {error}")
+    if problems:
+        raise RuleError(*problems)
+
+
+def _summary(rule: dict[str, Any]) -> str:
+    for kind in ("rename", "hoist", "set", "remove"):
+        if kind in rule:
+            return f"{kind} {rule[kind]}"
+    return str(rule)
+
+
+def _apply_rule(document: Document, schemas: dict[str, Any], rule: dict[str, Any]) -> None:
+    if "reason" not in rule:
+        raise RuleError(f"rule without a reason: {rule}")
+    if "rename" in rule:
+        old, new = rule["rename"], rule["to"]
+        if old not in schemas:
+            raise RuleError(f"no schema {old!r}")
+        if new in schemas:
+            raise RuleError(f"schema {new!r} exists already")
+        schemas[new] = schemas.pop(old)
+        _retarget_refs(document, f"#/components/schemas/{old}", f"#/components/schemas/{new}")
+    elif "hoist" in rule:
+        hoist(document, rule["hoist"], rule["name"])
+    elif "set" in rule:
+        _set(document, rule["set"], copy.deepcopy(rule["value"]))
+    elif "remove" in rule:
+        _remove(document, rule["remove"])
+    else:
+        raise RuleError(f"unknown rule: {rule}")
 
 
 def _retarget_refs(node: Any, old: str, new: str) -> None:
@@ -413,9 +446,7 @@ def lenient_responses(document: Document, always_present: dict[str, list[str]]) 
     """Response fields may be missing or null, whatever the spec says; extra fields survive."""
     schemas = document["components"]["schemas"]
     response_names = _response_components(document)
-    for name in always_present:
-        if name not in schemas:
-            raise RuleError(f"always_present: no schema {name!r}")
+    missing = [name for name in always_present if name not in schemas]
 
     def relax(schema: Schema, keep: list[str]) -> None:
         if "required" in schema:
@@ -444,6 +475,8 @@ def lenient_responses(document: Document, always_present: dict[str, list[str]]) 
         for slot, _, schema in _operation_schema_slots(operation):
             if slot.startswith("responses/"):
                 relax_nested(schema)
+    if missing:
+        raise RuleError(*(f"always_present: no schema {name!r}" for name in missing))
 
 
 def nullable(schema: Schema) -> Schema:
@@ -468,10 +501,12 @@ def group_operations(document: Document, groups: dict[str, str]) -> None:
     """
     seen: dict[tuple[str, str], str] = {}
     listed = set(groups)
-    for _, _, operation in operations(document):
+    problems: list[str] = []
+    for path, method, operation in operations(document):
         operation_id = operation.get("operationId")
         if not operation_id:
-            raise RuleError("an operation has no operationId")
+            problems.append(f"{method.upper()} {path} has no operationId")
+            continue
         listed.discard(operation_id)
         target = groups.get(operation_id)
         if target is None:
@@ -479,13 +514,16 @@ def group_operations(document: Document, groups: dict[str, str]) -> None:
             target = f"{head}.{rest.replace('.', '_') or head}"
         tag, _, name = target.partition(".")
         if (tag, name) in seen:
-            raise RuleError(f"{operation_id} and {seen[tag, name]} both map to {target}")
+            problems.append(f"{operation_id} and {seen[tag, name]} both map to {target}")
+            continue
         seen[tag, name] = operation_id
         operation["tags"] = [tag]
         operation["operationId"] = name
         operation[UPSTREAM_ID] = operation_id
     if listed:
-        raise RuleError(f"operations table lists unknown operations: {sorted(listed)}")
+        problems.append(f"operations table lists unknown operations: {sorted(listed)}")
+    if problems:
+        raise RuleError(*problems)
 
 
 def with_upstream_ids(document: Document) -> Document:
@@ -500,15 +538,27 @@ def normalise(spec: Document, rules_path: Path) -> Document:
     """Return the normalised copy of ``spec`` that the generator reads."""
     config = yaml.safe_load(rules_path.read_text())
     document = copy.deepcopy(spec)
-    rehome_extra_methods(document)
+    problems: list[str] = []
+
+    def step(function: Any, *args: Any, **kwargs: Any) -> None:
+        # a step that does not fit is reported with the others at the end, not alone: one run
+        # lists every stale rule
+        try:
+            function(document, *args, **kwargs)
+        except RuleError as error:
+            problems.extend(error.problems)
+
+    step(rehome_extra_methods)
     drop_error_responses(document)
     strip_prose(document, limit=config["prose"]["max_description"])
     # Before hoisting, while multipart bodies are still inline and so easy to skip.
     free_form_objects_to_any(document)
-    apply_rules(document, config["rules"])
-    hoist_remaining(document)
+    step(apply_rules, config["rules"])
+    step(hoist_remaining)
     require_bodies(document)
-    lenient_responses(document, config["lenient_responses"]["always_present"])
-    group_operations(document, config["operations"]["groups"])
+    step(lenient_responses, config["lenient_responses"]["always_present"])
+    step(group_operations, config["operations"]["groups"])
+    if problems:
+        raise RuleError(*problems)
     document["components"]["schemas"] = dict(sorted(document["components"]["schemas"].items()))
     return document

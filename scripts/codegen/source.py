@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,10 @@ class Spec:
     @property
     def sha256(self) -> str:
         return hashlib.sha256(self.raw).hexdigest()
+
+
+class SpecUnavailable(OSError):
+    """The document could not be downloaded; the message names the URL and the reason."""
 
 
 def _is_url(source: str) -> bool:
@@ -51,8 +56,12 @@ def load_spec(source: str) -> Spec:
     '3.1.0'
     """
     if _is_url(source):
-        with urllib.request.urlopen(source, timeout=30) as response:
-            raw = response.read()
+        try:
+            with urllib.request.urlopen(source, timeout=30) as response:
+                raw = response.read()
+        except (urllib.error.URLError, OSError) as error:
+            reason = getattr(error, "reason", None) or error
+            raise SpecUnavailable(f"cannot download {source}: {reason}") from error
     else:
         path = Path(source)
         if not path.is_file():

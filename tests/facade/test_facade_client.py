@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from typing import Any
 
 import httpx
 import pytest
-from conftest import TOKEN, FakeAPI, fixture
+from conftest import BASE, TOKEN, FakeAPI, fixture
 
 import replicate
 from replicate.client import Client
+from replicate.testing import Emulator
 
 PREDICTION = fixture("prediction_source_cli")
 
@@ -126,3 +129,37 @@ def test_a_custom_transport_sees_every_request(api: FakeAPI) -> None:
 def test_max_retries_must_not_be_negative() -> None:
     with pytest.raises(ValueError):
         Client(max_retries=-1)
+
+
+def test_an_async_only_transport_serves_async_calls_and_refuses_sync_ones(api: FakeAPI) -> None:
+    emu = Emulator()  # not started: served in process, no socket
+    client = Client(emu.api_token, base_url=emu.base_url, transport=httpx.ASGITransport(emu.asgi))
+    output = asyncio.run(client.async_run("replicate/hello-world", input={"text": "world"}))
+    assert output == "hello world"
+    started = time.monotonic()
+    with pytest.raises(TypeError, match=r"ASGITransport.* serves async calls only.*async_ methods"):
+        client.run("replicate/hello-world", input={"text": "world"})
+    assert time.monotonic() - started < 1  # no network, no retries
+
+    # what the message suggests: a transport of their own for sync calls
+    both = Client(
+        TOKEN,
+        base_url=BASE,
+        transport=httpx.ASGITransport(emu.asgi),
+        http_client=httpx.Client(transport=httpx.MockTransport(api)),
+    )
+    api.json("GET", f"/v1/predictions/{PREDICTION['id']}", PREDICTION)
+    assert both.predictions.get(PREDICTION["id"]).id == PREDICTION["id"]
+
+
+def test_a_sync_only_transport_refuses_async_calls() -> None:
+    def app(environ: Any, start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(PREDICTION).encode()]
+
+    client = Client(TOKEN, base_url=BASE, transport=httpx.WSGITransport(app=app))
+    assert client.predictions.get(PREDICTION["id"]).id == PREDICTION["id"]
+    with pytest.raises(TypeError, match=r"WSGITransport.* serves sync calls only"):
+        asyncio.run(client.predictions.async_get(PREDICTION["id"]))
+    with pytest.raises(TypeError, match="not an httpx transport"):
+        Client(TOKEN, transport="http://proxy").predictions.get(PREDICTION["id"])

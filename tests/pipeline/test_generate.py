@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import codegen
 import pytest
 from codegen import generate, normalise
 
@@ -140,6 +142,83 @@ def test_a_rule_that_no_longer_fits_stops_the_build(
     result = run_generate("--spec", spec, "--output", tmp_path / "out")
     assert result.returncode == 2
     assert "schemas_page_response" in result.stderr
+
+
+def test_every_stale_rule_is_reported_in_one_run(current_spec_path: Path, tmp_path: Path) -> None:
+    document = json.loads(current_spec_path.read_text())
+    for name in ("schemas_page_response", "schemas_training_request"):  # two renames
+        del document["components"]["schemas"][name]
+    del document["paths"]["/account"]  # a hoist, and an entry of the operations table
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(document))
+    result = run_generate("--check", "--spec", spec)
+    assert result.returncode == 2
+    header, *problems = result.stderr.splitlines()
+    assert header.startswith(f"scripts/generate: openapi/rules.yaml no longer fits {spec} (")
+    expected = [
+        "(rename schemas_page_response): no schema 'schemas_page_response'",
+        "(rename schemas_training_request): no schema 'schemas_training_request'",
+        "(hoist /paths/~1account/get/responses/200/content/application~1json/schema)",
+        "operations table lists unknown operations: ['account.get']",
+    ]
+    for text in expected:
+        assert any(text in problem for problem in problems), text
+
+
+def test_every_failing_step_of_the_normalisation_is_reported() -> None:
+    document = {
+        "paths": {"/a": {"get": {"operationId": "things.get"}}},
+        "components": {"schemas": {"a": {"type": "object"}}},
+    }
+    rules = [
+        {"rename": "gone", "to": "X", "reason": "r"},
+        {"rename": "a", "to": "A", "reason": "r"},  # fits: the others do not stop it
+        {"hoist": "/paths/~1b/get", "name": "B", "reason": "r"},
+        {"set": "/components/schemas/missing/x", "value": 1, "reason": "r"},
+    ]
+    with pytest.raises(normalise.RuleError) as raised:
+        normalise.apply_rules(document, rules)
+    assert [problem.split(" (")[0] for problem in raised.value.problems] == [
+        "rule 1",
+        "rule 3",
+        "rule 4",
+    ]
+    assert "A" in document["components"]["schemas"]
+
+
+def test_offline_the_url_is_named_and_spec_suggested() -> None:
+    # nothing listens on port 9 of this machine (discard): refused at once, offline or not
+    url = "http://127.0.0.1:9/openapi.json"
+    result = run_generate("--check", "--spec", url)
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"scripts/generate: cannot download {url}: ")
+    assert line.endswith("(offline? give a local copy: --spec PATH)")
+
+
+def test_the_command_runs_with_the_project_venv_whatever_python3_is(tmp_path: Path) -> None:
+    if not (codegen.VENV / "bin" / "python").is_file():
+        pytest.skip("no .venv (scripts/test makes it)")
+    # the base interpreter without site-packages: none of the tools, not even pyyaml
+    bare = [getattr(sys, "_base_executable", sys.executable), "-S"]
+    missing = tmp_path / "nope.json"
+    result = subprocess.run(
+        [*bare, str(GENERATE), "--check", "--spec", str(missing)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={key: value for key, value in os.environ.items() if not key.startswith("VIRTUAL")},
+    )
+    # it got as far as reading the spec: the tools were found, in .venv
+    assert result.stderr.strip() == f"scripts/generate: spec not found: {missing}"
+
+
+def test_the_project_python_is_the_venv_one_unless_it_runs_already(tmp_path: Path) -> None:
+    assert codegen.project_python(tmp_path / ".venv") is None  # no .venv
+    python = tmp_path / ".venv" / "bin" / "python"
+    python.parent.mkdir(parents=True)
+    python.write_text("")
+    assert codegen.project_python(tmp_path / ".venv") == python
 
 
 def test_missing_spec_is_one_clear_line(tmp_path: Path) -> None:

@@ -336,6 +336,25 @@ async def test_file_inputs_arrive_as_paths(client: httpx.AsyncClient, app: Emula
 
 
 @pytest.mark.anyio
+async def test_optional_file_inputs_arrive_as_paths_too(
+    client: httpx.AsyncClient, app: EmulatorApp
+) -> None:
+    def describe(image: Path | None = None, masks: list[Path] | None = None) -> str:
+        if image is None:
+            return "no image"
+        assert isinstance(image, Path) and all(isinstance(mask, Path) for mask in masks or [])
+        return f"{image.read_bytes().decode()} and {len(masks or [])} masks"
+
+    app.add_model(EmulatedModel("me", "describe", describe))
+    data_uri = "data:text/plain;base64," + base64.b64encode(b"pixels").decode()
+    inputs = {"image": data_uri, "masks": [data_uri, data_uri]}
+    body = (await create(client, "me/describe", inputs, prefer="wait")).json()
+    assert (body["status"], body["output"]) == ("succeeded", "pixels and 2 masks")
+    body = (await create(client, "me/describe", {}, prefer="wait")).json()
+    assert body["output"] == "no image"
+
+
+@pytest.mark.anyio
 async def test_trainings_add_a_version_to_the_destination(
     client: httpx.AsyncClient, app: EmulatorApp
 ) -> None:

@@ -296,6 +296,46 @@ def test_the_plugin_and_package_import_without_the_server_libraries() -> None:
     assert result.stdout.strip() == "ok", result.stderr
 
 
+def test_without_the_extra_the_import_says_what_to_install() -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['uvicorn'] = None\n"  # as if the emulator extra were not installed
+        "try:\n"
+        "    from replicate.testing import Emulator\n"
+        "except ImportError as error:\n"
+        "    print(type(error).__name__, error)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.startswith("ModuleNotFoundError replicate.testing.Emulator needs uvicorn")
+    assert "'emulator' extra" in result.stdout and "pip install -e '.[emulator]'" in result.stdout
+
+
+def test_the_command_without_the_extra_says_so_in_one_line() -> None:
+    code = (
+        "import sys\n"
+        "sys.modules['uvicorn'] = None\n"
+        "from replicate.testing.__main__ import command_line\n"
+        "sys.exit(command_line(['--port', '0']))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("python -m replicate.testing: replicate.testing.Emulator needs uvicorn")
+    assert "'emulator' extra" in line
+
+
+def test_the_command_on_a_busy_port_says_so_in_one_line(emu: Emulator) -> None:
+    port = port_of(emu.base_url)
+    command = [sys.executable, "-m", "replicate.testing", "--port", str(port)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "python -m replicate.testing: cannot serve the emulator: "
+        f"Address already in use (127.0.0.1:{port})"
+    ]
+    assert result.stdout == ""
+
+
 # --- determinism -----------------------------------------------------------------------------
 
 
@@ -378,5 +418,6 @@ def test_stop_drops_a_waiting_request_at_once() -> None:
 
 
 def test_a_busy_port_fails_to_start(emu: Emulator) -> None:
-    with pytest.raises(OSError):
-        Emulator(port=port_of(emu.base_url)).start()
+    port = port_of(emu.base_url)
+    with pytest.raises(OSError, match=f"in use \\(127.0.0.1:{port}\\)"):  # which address
+        Emulator(port=port).start()
