@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 from replicate.cli._errors import EXIT_OK, UsageError
 from replicate.cli._format import print_fields, print_json, print_table, short_time, truncate
-from replicate.cli._inputs import InputSchema, build_input
+from replicate.cli._inputs import InputSchema, build_input, check_sendable, is_utf8
 
 if TYPE_CHECKING:
     from replicate.account import Account
@@ -203,6 +203,11 @@ def files_upload(session: Session) -> int:
     path = Path(args.path).expanduser()
     if not path.is_file():
         raise UsageError(f"no such file: {args.path}")
+    if args.filename is None and not is_utf8(path.name):
+        raise UsageError(
+            f"the file name {path.name!r} is not valid UTF-8, which the API needs of file "
+            "names: pass --filename NAME"
+        )
     metadata = _json_object(args.metadata, "--metadata") if args.metadata else None
     options: dict[str, Any] = {}
     if metadata is not None:
@@ -316,10 +321,13 @@ def _print_file(session: Session, file: File) -> None:
 def _json_object(text: str, option: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
+    except RecursionError:
+        raise UsageError(f"{option}: the JSON is nested too deeply") from None
     except ValueError:
         raise UsageError(f"{option} must be a JSON object, got {text!r}") from None
     if not isinstance(value, dict):
         raise UsageError(f"{option} must be a JSON object, got {text!r}")
+    check_sendable(value, option)
     return value
 
 

@@ -4,6 +4,11 @@ Global options (``--emulator``, ``--base-url``, ``--token``, ``--max-retries``, 
 are accepted before or after the command (``replicate run --emulator ...`` and ``replicate
 --emulator run ...`` alike), and ``key=value`` inputs may be mixed with options.
 
+Every argument is checked as it is parsed: counts are whole numbers of 0 or more, IDs and
+names are not empty, and text that will be sent is valid UTF-8 (an undecodable byte in an
+argument arrives as a lone surrogate, which neither JSON nor a URL can carry). A bad argument
+is one line, ``error: argument --limit: ...``, and exit code 2.
+
 Example::
 
     args = parse(["run", "--emulator", "replicate/hello-world", "text=world"])
@@ -18,9 +23,10 @@ import io
 import itertools
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from replicate.cli import _commands as commands
+from replicate.cli._inputs import is_utf8
 from replicate.cli._running import run_command
 
 __all__ = ["build_parser", "parse"]
@@ -62,14 +68,22 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         "(needs the 'emulator' extra)",
     )
     group.add_argument(
-        "--base-url", default=default(None), metavar="URL", help="the API's base URL"
+        "--base-url",
+        type=_text,
+        default=default(None),
+        metavar="URL",
+        help="the API's base URL (default https://api.replicate.com/v1)",
     )
     group.add_argument(
-        "--token", default=default(None), metavar="TOKEN", help="the API token (never printed)"
+        "--token",
+        type=_token,
+        default=default(None),
+        metavar="TOKEN",
+        help="the API token (never printed)",
     )
     group.add_argument(
         "--max-retries",
-        type=int,
+        type=_count,
         default=default(None),
         metavar="N",
         help="retries of a failed request (default 5; 0 turns them off)",
@@ -80,6 +94,13 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         default=default(False),
         help="show tracebacks, and log each HTTP request",
     )
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line like every other error of the command line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
 
 
 class _Commands:
@@ -118,7 +139,7 @@ def _json(parser: argparse.ArgumentParser) -> None:
 def _limit(parser: argparse.ArgumentParser, default: int = 20) -> None:
     parser.add_argument(
         "--limit",
-        type=int,
+        type=_count,
         default=default,
         metavar="N",
         help=f"at most N (default {default}; 0: all)",
@@ -135,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``replicate`` command's parser."""
     from replicate import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="replicate",
         description=_DESCRIPTION,
         epilog=_EPILOG,
@@ -152,7 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         run = top.add(name, run_command, help, epilog=_EPILOG, formatter_class=_RAW)
         run.add_argument(
-            "model", metavar="MODEL", help="owner/name, owner/name:version or a version ID"
+            "model",
+            type=_name,
+            metavar="MODEL",
+            help="owner/name, owner/name:version or a version ID",
         )
         _inputs(run)
         run.add_argument(
@@ -163,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--json", action="store_true", help="print only the finished prediction, as JSON"
         )
         run.add_argument(
-            "--webhook", metavar="URL", help="a URL to receive the prediction's updates"
+            "--webhook", type=_text, metavar="URL", help="a URL to receive the prediction's updates"
         )
         run.add_argument(
             "--webhook-events",
@@ -182,19 +206,19 @@ def build_parser() -> argparse.ArgumentParser:
         ("cancel", commands.predictions_cancel, "cancel a prediction"),
     ):
         command = predictions.add(name, handler, help)
-        command.add_argument("id", metavar="ID")
+        command.add_argument("id", type=_name, metavar="ID")
     for command in predictions.parsers():
         _json(command)
 
     models = top.group("models", "find models and see their inputs")
     get = models.add("get", commands.models_get, "show a model and its inputs")
-    get.add_argument("model", metavar="OWNER/NAME")
+    get.add_argument("model", type=_name, metavar="OWNER/NAME")
     _limit(models.add("list", commands.models_list, "list public models"))
     search = models.add("search", commands.models_search, "search public models")
-    search.add_argument("query", metavar="QUERY")
+    search.add_argument("query", type=_name, metavar="QUERY")
     _limit(search)
     versions = models.add("versions", commands.models_versions, "list a model's versions")
-    versions.add_argument("model", metavar="OWNER/NAME")
+    versions.add_argument("model", type=_name, metavar="OWNER/NAME")
     _limit(versions)
     for command in models.parsers():
         _json(command)
@@ -202,15 +226,21 @@ def build_parser() -> argparse.ArgumentParser:
     files = top.group("files", "upload, list, download and delete files")
     upload = files.add("upload", commands.files_upload, "upload a file, to use as an input")
     upload.add_argument("path", metavar="PATH")
-    upload.add_argument("--metadata", metavar="JSON", help="a JSON object kept with the file")
-    upload.add_argument("--content-type", metavar="TYPE", help="default: guessed from the name")
-    upload.add_argument("--filename", metavar="NAME", help="default: the file's own name")
+    upload.add_argument(
+        "--metadata", type=_text, metavar="JSON", help="a JSON object kept with the file"
+    )
+    upload.add_argument(
+        "--content-type", type=_name, metavar="TYPE", help="default: guessed from the name"
+    )
+    upload.add_argument(
+        "--filename", type=_name, metavar="NAME", help="default: the file's own name"
+    )
     _limit(files.add("list", commands.files_list, "list your files"))
     for name, handler, help in (
         ("get", commands.files_get, "show a file"),
         ("delete", commands.files_delete, "delete a file"),
     ):
-        files.add(name, handler, help).add_argument("id", metavar="ID")
+        files.add(name, handler, help).add_argument("id", type=_name, metavar="ID")
     download = files.add(
         "download", commands.files_download, "download a file through its signed download URL"
     )
@@ -229,21 +259,30 @@ def build_parser() -> argparse.ArgumentParser:
     create = trainings.add(
         "create", commands.trainings_create, "train a model version into a new version"
     )
-    create.add_argument("model", metavar="MODEL", help="owner/name:version (or owner/name: latest)")
+    create.add_argument(
+        "model",
+        type=_name,
+        metavar="MODEL",
+        help="owner/name:version (or owner/name: latest)",
+    )
     _inputs(create)
     create.add_argument(
         "--destination",
+        type=_name,
         required=True,
         metavar="OWNER/NAME",
         help="the model the new version goes to",
     )
-    create.add_argument("--webhook", metavar="URL", help="a URL to receive the training's updates")
+    create.add_argument(
+        "--webhook", type=_text, metavar="URL", help="a URL to receive the training's updates"
+    )
     _limit(trainings.add("list", commands.trainings_list, "list your trainings"))
     for name, handler, help in (
         ("get", commands.trainings_get, "show a training"),
         ("cancel", commands.trainings_cancel, "cancel a training"),
     ):
-        trainings.add(name, handler, help).add_argument("id", metavar="ID")
+        command = trainings.add(name, handler, help)
+        command.add_argument("id", type=_name, metavar="ID")
     for command in trainings.parsers():
         _json(command)
 
@@ -253,22 +292,26 @@ def build_parser() -> argparse.ArgumentParser:
         ("get", commands.deployments_get, "show a deployment"),
         ("delete", commands.deployments_delete, "delete a deployment"),
     ):
-        deployments.add(name, handler, help).add_argument("deployment", metavar="OWNER/NAME")
+        deployments.add(name, handler, help).add_argument(
+            "deployment", type=_name, metavar="OWNER/NAME"
+        )
     created = deployments.add("create", commands.deployments_create, "create a deployment")
-    created.add_argument("name", metavar="NAME")
-    created.add_argument("--model", required=True, metavar="OWNER/NAME[:VERSION]")
-    created.add_argument("--version", metavar="ID", help="default: the model's latest version")
+    created.add_argument("name", type=_name, metavar="NAME")
+    created.add_argument("--model", type=_name, required=True, metavar="OWNER/NAME[:VERSION]")
     created.add_argument(
-        "--hardware", required=True, metavar="SKU", help="see `replicate hardware`"
+        "--version", type=_name, metavar="ID", help="default: the model's latest version"
     )
-    created.add_argument("--min-instances", type=int, default=0, metavar="N", help="default 0")
-    created.add_argument("--max-instances", type=int, default=1, metavar="N", help="default 1")
+    created.add_argument(
+        "--hardware", type=_name, required=True, metavar="SKU", help="see `replicate hardware`"
+    )
+    created.add_argument("--min-instances", type=_count, default=0, metavar="N", help="default 0")
+    created.add_argument("--max-instances", type=_count, default=1, metavar="N", help="default 1")
     updated = deployments.add("update", commands.deployments_update, "change a deployment")
-    updated.add_argument("deployment", metavar="OWNER/NAME")
-    updated.add_argument("--version", metavar="ID")
-    updated.add_argument("--hardware", metavar="SKU")
-    updated.add_argument("--min-instances", type=int, metavar="N")
-    updated.add_argument("--max-instances", type=int, metavar="N")
+    updated.add_argument("deployment", type=_name, metavar="OWNER/NAME")
+    updated.add_argument("--version", type=_name, metavar="ID")
+    updated.add_argument("--hardware", type=_name, metavar="SKU")
+    updated.add_argument("--min-instances", type=_count, metavar="N")
+    updated.add_argument("--max-instances", type=_count, metavar="N")
     for command in deployments.parsers():
         _json(command)
 
@@ -280,14 +323,53 @@ def build_parser() -> argparse.ArgumentParser:
         "serve a local emulator of the API until Ctrl-C (needs the 'emulator' extra)",
     )
     emulator.add_argument(
-        "--port", type=int, default=8000, help="the API's port (default 8000; 0: any free)"
+        "--port", type=_port, default=8000, help="the API's port (default 8000; 0: any free)"
     )
-    emulator.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
+    emulator.add_argument("--host", type=_name, default="127.0.0.1", help="default 127.0.0.1")
     emulator.add_argument("--seed", type=int, help="seed for reproducible IDs")
     return parser
 
 
 _RAW = argparse.RawDescriptionHelpFormatter
+
+
+def _count(text: str) -> int:
+    """A whole number of 0 or more (``--limit``, ``--max-retries``, instance counts)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _count(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, got {value}")
+    return value
+
+
+def _text(text: str) -> str:
+    """Text that will be sent: valid UTF-8 (no surrogate from an undecodable byte)."""
+    if not is_utf8(text):
+        raise argparse.ArgumentTypeError(f"not valid UTF-8 text: {text!r}")
+    return text
+
+
+def _name(text: str) -> str:
+    """An ID, a name or a reference: ``_text``, and not empty."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return _text(text)
+
+
+def _token(text: str) -> str:
+    # never echo the token: argparse's messages would show it
+    if not is_utf8(text):
+        raise argparse.ArgumentTypeError("not valid UTF-8 text")
+    return text
 
 
 def _events(text: str) -> list[str]:

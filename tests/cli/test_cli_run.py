@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -21,12 +20,6 @@ from replicate.prediction import Prediction
 from replicate.testing import Emulator
 
 LANGUAGE_MODEL_TEXT = "hi there Replicate runs machine learning models in the cloud from a"
-
-
-@pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
 
 
 def on(emu: Emulator, *args: str) -> list[str]:
