@@ -24,9 +24,7 @@ prediction on the server).
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import Iterator
 
 __all__ = ["main"]
 
@@ -44,6 +42,7 @@ def main(argv: list[str] | None = None) -> int:
         main(["run", "--emulator", "replicate/hello-world", "text=world"])  # prints hello world
     """
     from replicate.cli._errors import EXIT_INTERRUPTED, EXIT_USAGE, UsageError, describe
+    from replicate.cli._logging import debug_requests, retry_notices
     from replicate.cli._parser import parse
     from replicate.cli._session import open_session
 
@@ -59,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.emulator and args.command == "emulator":
             raise UsageError("`replicate emulator` serves an emulator itself: drop --emulator")
-        with _requests_logged(args.debug), open_session(args) as session:
+        with retry_notices(), debug_requests(args.debug), open_session(args) as session:
             code: int = args.handler(session)
             return code
     except KeyboardInterrupt:
@@ -78,30 +77,6 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(line + "\n")
         sys.stderr.flush()
         return code
-
-
-@contextlib.contextmanager
-def _requests_logged(enabled: bool) -> Iterator[None]:
-    """``--debug``: one line per HTTP request (method, URL, status; never a header)."""
-    if not enabled:
-        yield
-        return
-    import logging
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
-    loggers = [(logging.getLogger("httpx"), logging.INFO)]
-    loggers.append((logging.getLogger("replicate"), logging.DEBUG))
-    levels = [logger.level for logger, _ in loggers]
-    for logger, level in loggers:
-        logger.setLevel(level)
-        logger.addHandler(handler)
-    try:
-        yield
-    finally:  # leave logging as it was: main() may be called again in the same process
-        for (logger, _), level in zip(loggers, levels, strict=True):
-            logger.removeHandler(handler)
-            logger.setLevel(level)
 
 
 def _stdout_closed() -> int:

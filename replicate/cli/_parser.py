@@ -48,6 +48,8 @@ inputs (run, stream, trainings create):
 
 The token comes from --token or REPLICATE_API_TOKEN (prefer the variable: command lines are
 visible to other users of the machine), the base URL from --base-url or REPLICATE_BASE_URL.
+A request that fails on the way (connection refused, HTTP 429 or 503) is retried, with a line
+on stderr for each retry: retrying in 1.9 s (attempt 3 of 6): connection refused.
 
 exit codes: 0 success, 1 the model failed or was canceled, 2 usage error (bad input
 included), 3 API or network error, 130 interrupted (the prediction is canceled)."""
@@ -86,7 +88,7 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         type=_count,
         default=default(None),
         metavar="N",
-        help="retries of a failed request (default 5; 0 turns them off)",
+        help="retries of a failed request, each announced on stderr (default 5; 0: none)",
     )
     group.add_argument(
         "--debug",
