@@ -9,6 +9,7 @@ JSON array), single objects ``label: value`` lines (``--json``: the object).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import sys
@@ -245,55 +246,86 @@ def files_delete(session: Session) -> int:
 
 
 def files_download(session: Session) -> int:
-    """A file's content, by its signed download URL (or its ID and the URL's three parts)."""
-    from replicate.exceptions import NotFoundError
+    """A file's content: one of the account's by its ID, or any by a signed download link.
+
+    By ID, the file is fetched from ``GET /files/{id}/download`` with the API token, as its
+    owner; a signed link (the URL, or the ID with ``--owner``, ``--expiry`` and
+    ``--signature``) is the API's way to a file for anyone holding the link.
+    """
+    from replicate.exceptions import NotFoundError, ReplicateError
 
     args = session.args
-    file_id, owner, expiry, signature = _signed_link(args)
-    content = session.client.files.download(
-        file_id, owner=owner, expiry=expiry, signature=signature
-    )
+    client = session.client
+    link = _signed_link(args)
+    if link is None:
+        file_id = args.file
+        record = client.files.get(file_id)  # a 404 here: no such file of this account
+        try:
+            response = client.api.send_request(_owner_download_request(file_id))
+        except ReplicateError as error:
+            if error.hint is None:
+                error.hint = (
+                    "the API would not serve the file to its owner's token: download it "
+                    "by a signed download URL instead (a prediction that used the file "
+                    "shows one in its input)"
+                )
+            raise
+        content = response.content
+        name = record.name
+    else:
+        file_id, owner, expiry, signature = link
+        content = client.files.download(file_id, owner=owner, expiry=expiry, signature=signature)
+        name = None
+        if args.output is None:
+            with contextlib.suppress(NotFoundError):  # another's file, shared by a signed link
+                name = client.files.get(file_id).name
     if args.output == "-":
         sys.stdout.flush()
         sys.stdout.buffer.write(content)
         sys.stdout.flush()
         return EXIT_OK
-    target = args.output
-    if target is None:
-        try:
-            target = Path(session.client.files.get(file_id).name or file_id).name
-        except NotFoundError:  # someone else's file, shared by a signed link
-            target = file_id
+    target = args.output if args.output is not None else Path(name or file_id).name
     path = Path(target).expanduser()
     path.write_bytes(content)
     print(path)
     return EXIT_OK
 
 
-def _signed_link(args: argparse.Namespace) -> tuple[str, str, int, str]:
+def _owner_download_request(file_id: str) -> dict[str, Any]:
+    from urllib.parse import quote
+
+    return {
+        "method": "get",
+        "url": f"/files/{quote(file_id, safe='')}/download",
+        "follow_redirects": True,
+    }
+
+
+def _signed_link(args: argparse.Namespace) -> tuple[str, str, int, str] | None:
+    """The signed link's parts, from the URL or the options; None for a bare ID."""
     file_id, owner, expiry, signature = args.file, args.owner, args.expiry, args.signature
     if "://" in file_id:
         url = urlparse(file_id)
         query = {key: values[0] for key, values in parse_qs(url.query).items()}
         parts = [unquote(part) for part in url.path.split("/") if part]
         if len(parts) < 2 or parts[-1] != "download":
-            raise UsageError(f"not a file download URL: {file_id}")
+            raise UsageError(
+                f"not a file download URL: {file_id} (expected .../files/ID/download?...)"
+            )
         file_id = parts[-2]
         owner = owner or query.get("owner")
         expiry = expiry if expiry is not None else query.get("expiry")
         signature = signature or query.get("signature")
-    missing = [
-        f"--{name}"
-        for name, value in (("owner", owner), ("expiry", expiry), ("signature", signature))
-        if value is None
-    ]
+    given = {"--owner": owner, "--expiry": expiry, "--signature": signature}
+    if all(value is None for value in given.values()):
+        if "://" in args.file:
+            raise UsageError(f"not a signed download URL: {args.file} (it has no signature)")
+        return None
+    missing = [option for option, value in given.items() if value is None]
     if missing:
-        raise UsageError(
-            f"downloading a file needs its signed link: pass the download URL, or "
-            f"{', '.join(missing)}"
-        )
+        raise UsageError(f"a signed download link needs {', '.join(missing)} too")
     try:
-        expiry_seconds = int(expiry)
+        expiry_seconds = int(str(expiry))
     except ValueError:
         raise UsageError(f"--expiry must be a Unix timestamp, got {expiry!r}") from None
     return file_id, str(owner), expiry_seconds, str(signature)

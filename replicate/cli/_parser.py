@@ -244,15 +244,21 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         files.add(name, handler, help).add_argument("id", type=_name, metavar="ID")
     download = files.add(
-        "download", commands.files_download, "download a file through its signed download URL"
+        "download",
+        commands.files_download,
+        "download a file: one of yours by its ID, or anyone's by a signed download URL",
+        epilog=_DOWNLOAD_EPILOG,
+        formatter_class=_RAW,
     )
-    download.add_argument("file", metavar="URL_OR_ID", help="the signed download URL, or the ID")
+    download.add_argument(
+        "file", type=_name, metavar="ID_OR_URL", help="the file's ID, or a signed download URL"
+    )
     download.add_argument(
         "--output", "-o", metavar="PATH", help="default: the file's name; -: stdout"
     )
-    download.add_argument("--owner", help="the signed link's owner (with an ID)")
-    download.add_argument("--expiry", help="the signed link's expiry (with an ID)")
-    download.add_argument("--signature", help="the signed link's signature (with an ID)")
+    download.add_argument("--owner", type=_name, help="a signed link's owner (with an ID)")
+    download.add_argument("--expiry", type=_name, help="a signed link's expiry (with an ID)")
+    download.add_argument("--signature", type=_name, help="a signed link's signature (with an ID)")
     for command in files.parsers():
         if command is not download:
             _json(command)
@@ -333,6 +339,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _RAW = argparse.RawDescriptionHelpFormatter
+
+_DOWNLOAD_EPILOG = """\
+examples:
+  replicate files download cneqzikepnug6xezperrr4z55o         (one of your files)
+  replicate files download "$URL" -o photo.png                (a signed download URL)
+
+By its ID, a file of yours is fetched with your token. A signed download URL
+(https://api.replicate.com/v1/files/ID/download?owner=...&expiry=...&signature=...; a
+prediction that used the file shows one in its input) needs no token. The file is saved
+under its own name unless --output is given."""
 
 
 def _count(text: str) -> int:

@@ -30,6 +30,11 @@ def cli(emu: Emulator, capsys: pytest.CaptureFixture[str], *args: str, code: int
     return captured.out
 
 
+def on(emu: Emulator) -> list[str]:
+    """The global options that point a command at ``emu``."""
+    return ["--base-url", emu.base_url, "--token", emu.api_token]
+
+
 def rows(table: str) -> list[list[str]]:
     return [line.split() for line in table.splitlines()[1:]]
 
@@ -146,11 +151,77 @@ def test_files_upload_list_get_download_and_delete(
     assert file_id not in [file.id for file in client.files.list()]
 
 
-def test_files_download_needs_a_signed_link(
+def test_files_download_by_id_alone(
+    emu: Emulator,
+    client: replicate.Client,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    file = client.files.create(b"\x89PNG fake image", filename="cat.png")
+    monkeypatch.chdir(tmp_path)
+    assert cli(emu, capsys, "files", "download", file.id) == "cat.png\n"  # its own name
+    assert (tmp_path / "cat.png").read_bytes() == b"\x89PNG fake image"
+
+    target = tmp_path / "sub" / "copy.png"
+    target.parent.mkdir()
+    assert cli(emu, capsys, "files", "download", file.id, "-o", str(target)) == f"{target}\n"
+    assert target.read_bytes() == b"\x89PNG fake image"
+
+
+def test_files_download_to_stdout(
+    emu: Emulator, client: replicate.Client, capfdbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    file = client.files.create(b"raw \x00\xff bytes", filename="blob.bin")
+    args = ["files", "download", file.id, "-o", "-", "--base-url", emu.base_url]
+    assert main([*args, "--token", emu.api_token]) == 0
+    assert capfdbinary.readouterr().out == b"raw \x00\xff bytes"
+
+
+def test_files_download_of_an_unknown_id_exits_3(
+    emu: Emulator, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["files", "download", "nosuchfile", "-o", str(tmp_path / "x"), *on(emu)]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("error: Not found (HTTP 404)") and len(err.splitlines()) == 1
+    assert not (tmp_path / "x").exists()
+
+
+def test_files_download_by_id_where_the_api_wants_a_signed_link_says_so(
+    emu: Emulator, client: replicate.Client, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # the emulator serves a file to its owner's token; an API that would not answers 422
+    file = client.files.create(b"data", filename="data.bin")
+    emu.faults.add("GET /v1/files/{file_id}/download", status=422, times=1)
+    assert main(["files", "download", file.id, "-o", str(tmp_path / "data.bin"), *on(emu)]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: ") and "(HTTP 422)" in line
+    assert line.endswith(
+        "download it by a signed download URL instead (a prediction that used "
+        "the file shows one in its input)"
+    )
+    assert not (tmp_path / "data.bin").exists()
+
+
+@pytest.mark.parametrize(
+    ("argument", "message"),
+    [
+        ("https://example.com/files/abc", "not a file download URL"),
+        ("https://api.replicate.com/v1/files/abc/download", "has no signature"),
+    ],
+)
+def test_files_download_of_a_url_that_is_no_signed_link_exits_2(
+    emu: Emulator, capsys: pytest.CaptureFixture[str], argument: str, message: str
+) -> None:
+    assert main(["files", "download", argument, *on(emu)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_files_download_with_part_of_a_signed_link_exits_2(
     emu: Emulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    main(["files", "download", "abc", "--base-url", emu.base_url, "--token", emu.api_token])
-    assert "needs its signed link" in capsys.readouterr().err
+    assert main(["files", "download", "abc", "--owner", "emulator", *on(emu)]) == 2
+    assert "needs --expiry, --signature too" in capsys.readouterr().err
     assert main(["files", "upload", "no-such-file.png", "--base-url", emu.base_url]) == 2
 
 
