@@ -46,6 +46,7 @@ __all__ = [
     "files_list",
     "files_upload",
     "hardware",
+    "models_create",
     "models_get",
     "models_list",
     "models_search",
@@ -157,6 +158,32 @@ def models_get(session: Session) -> int:
         print("\n".join(schema.listing(descriptions=True)))
     else:
         print("inputs: not published (key=value sends text; key:=JSON sends any JSON)")
+    return EXIT_OK
+
+
+def models_create(session: Session) -> int:
+    """``models create OWNER/NAME --hardware SKU``: a new, empty model."""
+    from replicate.model import CreateModelParams
+
+    args = session.args
+    owner, name = _owner_name(args.model, "model")
+    params: CreateModelParams = {"hardware": args.hardware, "visibility": args.visibility}
+    for option in ("description", "github_url", "paper_url", "license_url", "cover_image_url"):
+        value = getattr(args, option)
+        if value is not None:
+            params[option] = value
+    model = session.client.models.create(owner, name, **params)
+    if args.json:
+        print_json(model)
+        return EXIT_OK
+    print_fields(
+        [
+            ("model", model.id),
+            ("description", model.description),
+            ("url", model.url),
+            ("visibility", model.visibility),
+        ]
+    )
     return EXIT_OK
 
 

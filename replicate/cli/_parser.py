@@ -221,6 +221,35 @@ def build_parser() -> argparse.ArgumentParser:
     _limit(search)
     versions = models.add("versions", commands.models_versions, "list a model's versions")
     versions.add_argument("model", type=_name, metavar="OWNER/NAME")
+    new_model = models.add(
+        "create",
+        commands.models_create,
+        "create a model (to push versions to, or as a training's destination)",
+    )
+    new_model.add_argument("model", type=_name, metavar="OWNER/NAME")
+    new_model.add_argument(
+        "--hardware",
+        type=_name,
+        required=True,
+        metavar="SKU",
+        help="the hardware it runs on (see `replicate hardware`)",
+    )
+    new_model.add_argument(
+        "--visibility",
+        choices=("public", "private"),
+        default="private",
+        help="default: private",
+    )
+    for option, help in (
+        ("--description", "a short description"),
+        ("--github-url", "its code"),
+        ("--paper-url", "its paper"),
+        ("--license-url", "its license"),
+        ("--cover-image-url", "an image to show with it"),
+    ):
+        new_model.add_argument(
+            option, type=_text, metavar="URL" if "url" in option else "TEXT", help=help
+        )
     _limit(versions)
     for command in models.parsers():
         _json(command)
@@ -279,7 +308,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=_name,
         required=True,
         metavar="OWNER/NAME",
-        help="the model the new version goes to",
+        help="the model the new version goes to (see `replicate models create`)",
     )
     create.add_argument(
         "--webhook", type=_text, metavar="URL", help="a URL to receive the training's updates"

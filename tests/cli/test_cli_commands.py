@@ -246,6 +246,39 @@ def test_trainings_create_get_list_and_cancel(
     assert canceled["status"] in ("canceled", "succeeded")
 
 
+def test_models_create_makes_a_destination_for_trainings(
+    emu: Emulator, client: replicate.Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["emulator/fox-detector", "--hardware", "cpu", "--description", "Finds foxes"]
+    shown = cli(emu, capsys, "models", "create", *args).splitlines()
+    assert "model:       emulator/fox-detector" in shown
+    assert "visibility:  private" in shown  # the default
+    model = client.models.get("emulator/fox-detector")
+    assert (model.description, model.visibility) == ("Finds foxes", "private")
+
+    training = ["replicate/hello-world", "--destination", "emulator/fox-detector"]
+    training_id = cli(emu, capsys, "trainings", "create", *training).strip()
+    client.trainings.get(training_id).wait()
+    assert len(client.models.get("emulator/fox-detector").versions.list().results) == 1
+
+    public = ["emulator/fox-public", "--hardware", "cpu", "--visibility", "public", "--json"]
+    assert json.loads(cli(emu, capsys, "models", "create", *public))["visibility"] == "public"
+
+
+def test_models_create_of_a_taken_name_exits_3(
+    emu: Emulator, client: replicate.Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client.models.create("emulator", "taken", visibility="private", hardware="cpu")
+    assert main(["models", "create", "emulator/taken", "--hardware", "cpu", *on(emu)]) == 3
+    assert "(HTTP 409)" in capsys.readouterr().err
+
+
+def test_models_create_needs_hardware(emu: Emulator, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "create", "emulator/no-hardware", *on(emu)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: the following arguments are required: --hardware")
+
+
 # -- deployments -------------------------------------------------------------------------------
 
 
