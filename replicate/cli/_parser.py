@@ -41,6 +41,8 @@ examples:
   replicate models get replicate/hello-world      (its inputs, types and defaults)
   replicate predictions list --limit 5
 
+  replicate run --deployment acme/prod-model prompt="a fox"   (on a deployment)
+
 inputs (run, stream, trainings create):
   key=value    typed by the model's input schema: 7, 0.5, true, a,b,c or [1,2], {"a": 1}
   key=@path    the file at path, uploaded as a file input (@@text: the literal text @text)
@@ -178,9 +180,16 @@ def build_parser() -> argparse.ArgumentParser:
             "model",
             type=_name,
             metavar="MODEL",
-            help="owner/name, owner/name:version or a version ID",
+            help="owner/name, owner/name:version or a version ID; with --deployment, the "
+            "deployment's owner/name",
         )
         _inputs(run)
+        run.add_argument(
+            "--deployment",
+            action="store_true",
+            dest="on_deployment",
+            help="MODEL names a deployment: run the prediction on it",
+        )
         run.add_argument(
             "--no-wait", action="store_true", help="print the prediction's ID and exit"
         )
@@ -332,7 +341,11 @@ def build_parser() -> argparse.ArgumentParser:
         deployments.add(name, handler, help).add_argument(
             "deployment", type=_name, metavar="OWNER/NAME"
         )
-    created = deployments.add("create", commands.deployments_create, "create a deployment")
+    created = deployments.add(
+        "create",
+        commands.deployments_create,
+        "create a deployment (run it with `replicate run --deployment OWNER/NAME`)",
+    )
     created.add_argument("name", type=_name, metavar="NAME")
     created.add_argument("--model", type=_name, required=True, metavar="OWNER/NAME[:VERSION]")
     created.add_argument(

@@ -17,7 +17,7 @@ import pytest
 import replicate
 from replicate.cli import main
 from replicate.prediction import Prediction
-from replicate.testing import Emulator
+from replicate.testing import HELLO_WORLD_VERSION, Emulator
 
 LANGUAGE_MODEL_TEXT = "hi there Replicate runs machine learning models in the cloud from a"
 
@@ -104,8 +104,6 @@ def test_run_reads_token_and_base_url_from_the_environment(
 
 
 def test_run_of_a_pinned_version(emu: Emulator, capsys: pytest.CaptureFixture[str]) -> None:
-    from replicate.testing import HELLO_WORLD_VERSION
-
     ref = f"replicate/hello-world:{HELLO_WORLD_VERSION}"
     assert main(on(emu, "run", ref, "text=pinned")) == 0
     assert capsys.readouterr().out == "hello pinned\n"
@@ -254,6 +252,59 @@ def test_streamed_tokens_reach_stdout_before_the_model_ends(emu: Emulator, tmp_p
         process.wait()
     assert process.returncode == 0
     assert (first + rest).decode().startswith("hi Replicate runs machine learning models")
+
+
+# -- deployments -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def deployment(emu: Emulator) -> str:
+    client_of(emu).deployments.create(
+        name="hello-prod",
+        model="replicate/hello-world",
+        version=HELLO_WORLD_VERSION,
+        hardware="cpu",
+        min_instances=0,
+        max_instances=1,
+    )
+    return "emulator/hello-prod"
+
+
+def test_run_on_a_deployment(
+    emu: Emulator, deployment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(on(emu, "run", "--deployment", deployment, "text=deployed")) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "hello deployed\n"
+    prediction_id = captured.err.split()[1]  # "prediction ID (deployment ...) created"
+    prediction = client_of(emu).predictions.get(prediction_id)
+    assert prediction.dict()["deployment"] == deployment
+    assert prediction.version == HELLO_WORLD_VERSION
+
+
+def test_a_deployments_input_is_checked_by_its_versions_schema(
+    emu: Emulator, deployment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(on(emu, "run", deployment, "txt=typo", "--deployment")) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"error: deployment {deployment} has no input 'txt'; its inputs are:"
+    assert err[1].split() == ["text", "string", "required"]
+
+
+def test_run_of_a_deployment_without_the_option_says_how(
+    emu: Emulator, deployment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(on(emu, "run", deployment, "text=x")) == 3
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: Not found (HTTP 404)")
+    assert line.endswith(f"; if {deployment} is a deployment, run it with --deployment")
+
+
+def test_run_on_a_deployment_as_json(
+    emu: Emulator, deployment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(on(emu, "run", "--deployment", deployment, "text=j", "--json")) == 0
+    assert json.loads(capsys.readouterr().out)["output"] == "hello j"
 
 
 # -- Ctrl-C ------------------------------------------------------------------------------------
