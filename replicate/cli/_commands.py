@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from replicate.prediction import Prediction
     from replicate.training import Training
 
+    Run = Prediction | Training
+
 __all__ = [
     "account",
     "deployments_create",
@@ -99,6 +101,7 @@ def predictions_get(session: Session) -> int:
         print_json(prediction)
     else:
         _print_prediction(prediction)
+        _print_logs(session, prediction)
     return EXIT_OK
 
 
@@ -109,6 +112,18 @@ def predictions_cancel(session: Session) -> int:
     else:
         print(f"prediction {prediction.id} is {prediction.status}")
     return EXIT_OK
+
+
+def _print_logs(session: Session, run: Run) -> None:
+    """``get --logs``: the run's logs after its fields, as its last screen showed them."""
+    from replicate.cli._display import log_lines
+
+    if not session.args.logs:
+        return
+    lines = log_lines(run.logs)
+    print("logs:" if lines else "logs: (none)")
+    for line in lines:
+        print(f"  {line}".rstrip())
 
 
 def _print_prediction(prediction: Prediction) -> None:
@@ -429,6 +444,7 @@ def trainings_get(session: Session) -> int:
         print_json(training)
     else:
         _print_training(training)
+        _print_logs(session, training)
     return EXIT_OK
 
 

@@ -206,7 +206,12 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="EVENTS",
             help="which events reach the webhook: start,output,logs,completed",
         )
-        run.add_argument("--logs", action="store_true", help="print the model's logs (on stderr)")
+        run.add_argument(
+            "--logs",
+            action="store_true",
+            help="print the model's log lines on stderr as they arrive (progress lines included), "
+            "each on its own line, apart from streamed text",
+        )
 
     predictions = top.group("predictions", "list, show and cancel predictions")
     _limit(
@@ -218,6 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         command = predictions.add(name, handler, help)
         command.add_argument("id", type=_name, metavar="ID")
+        if name == "get":
+            _logs(command, "prediction")
     for command in predictions.parsers():
         _json(command)
 
@@ -329,6 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         command = trainings.add(name, handler, help)
         command.add_argument("id", type=_name, metavar="ID")
+        if name == "get":
+            _logs(command, "training")
     for command in trainings.parsers():
         _json(command)
 
@@ -391,6 +400,12 @@ By its ID, a file of yours is fetched with your token. A signed download URL
 (https://api.replicate.com/v1/files/ID/download?owner=...&expiry=...&signature=...; a
 prediction that used the file shows one in its input) needs no token. The file is saved
 under its own name unless --output is given."""
+
+
+def _logs(parser: argparse.ArgumentParser, kind: str) -> None:
+    parser.add_argument(
+        "--logs", action="store_true", help=f"print the {kind}'s logs too (after its fields)"
+    )
 
 
 def _count(text: str) -> int:

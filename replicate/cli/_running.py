@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from replicate.cli._display import FINISHED, View, make_view, require_rich
+from replicate.cli._display import FINISHED, OutputLine, View, make_view, require_rich
 from replicate.cli._errors import EXIT_INTERRUPTED, EXIT_OK, PredictionUnsuccessful, UsageError
 from replicate.cli._format import print_json
 from replicate.cli._inputs import InputSchema, build_input
@@ -156,12 +156,13 @@ def run_command(session: Session) -> int:
         return EXIT_OK
 
     out_schema = output_schema(target.openapi_schema)
-    view = make_view(json_mode=args.json, show_logs=args.logs)
+    line = OutputLine()
+    view = make_view(json_mode=args.json, show_logs=args.logs, line=line)
     tokens = None
     if not args.json and (args.command == "stream" or out_schema is None):
-        tokens = _TokenPrinter(view, guessing=args.command != "stream")
+        tokens = _TokenPrinter(view, line, guessing=args.command != "stream")
     elif not args.json and is_token_stream(out_schema):
-        tokens = _TokenPrinter(view, guessing=False)
+        tokens = _TokenPrinter(view, line, guessing=False)
     try:
         _follow(prediction, target.label, view, tokens, client.poll_interval)
     except KeyboardInterrupt:
@@ -228,12 +229,18 @@ def _follow(
             _follow_events(prediction, view, tokens)
         _poll(prediction, view, tokens, poll_interval)
     except KeyboardInterrupt:
+        _end_text(tokens)
         view.stop("interrupted", None)
         raise
     except BaseException:
+        _end_text(tokens)
         view.stop(prediction.status, None)
         raise
+    _end_text(tokens)  # before the view's last lines, so that they start a line of their own
     view.stop(prediction.status, prediction.logs)
+
+
+def _end_text(tokens: _TokenPrinter | None) -> None:
     if tokens is not None:
         tokens.finish()
 
@@ -320,8 +327,9 @@ def _follow_events(prediction: Prediction, view: View, tokens: _TokenPrinter) ->
 class _TokenPrinter:
     """Writes streamed text to stdout as it arrives."""
 
-    def __init__(self, view: View, *, guessing: bool) -> None:
+    def __init__(self, view: View, line: OutputLine, *, guessing: bool) -> None:
         self._view = view
+        self._line = line
         self.guessing = guessing
         """No output schema: print only while the output is a list of plain strings."""
         self.from_events = False
@@ -349,12 +357,16 @@ class _TokenPrinter:
             self.printed = True
         sys.stdout.write(text)
         sys.stdout.flush()
+        self._line.wrote(text)
         self._last = text[-1]
 
     def finish(self) -> None:
+        """End the text with a line break, if it has none."""
         if self.printed and self._last != "\n":
             sys.stdout.write("\n")
             sys.stdout.flush()
+            self._line.wrote("\n")
+            self._last = "\n"
 
 
 def _cancel(client: Client, prediction: Prediction) -> int:

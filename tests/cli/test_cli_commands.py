@@ -279,6 +279,28 @@ def test_models_create_needs_hardware(emu: Emulator, capsys: pytest.CaptureFixtu
     assert err.startswith("error: the following arguments are required: --hardware")
 
 
+def test_predictions_and_trainings_get_show_logs(
+    emu: Emulator, client: replicate.Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    slow = client.models.predictions.create("replicate/slow", {"seconds": 0.1, "steps": 2})
+    slow.wait()
+    shown = cli(emu, capsys, "predictions", "get", slow.id, "--logs").splitlines()
+    assert shown[shown.index("logs:") + 1 :] == ["   50%|#####     | 1/2", "  100%|##########| 2/2"]
+    assert "logs:" not in cli(emu, capsys, "predictions", "get", slow.id)
+    hello = client.predictions.create(version=HELLO_WORLD_VERSION, input={"text": "a"}, wait=True)
+    assert cli(emu, capsys, "predictions", "get", hello.id, "--logs").endswith("\nlogs: (none)\n")
+
+    client.models.create("emulator", "hello-logged", visibility="private", hardware="cpu")
+    training = client.trainings.create(
+        f"replicate/hello-world:{HELLO_WORLD_VERSION}",
+        input={},
+        destination="emulator/hello-logged",
+    )
+    training.wait()
+    shown = cli(emu, capsys, "trainings", "get", training.id, "--logs").splitlines()
+    assert shown[-1] == "  100%|##########| 3/3"
+
+
 # -- deployments -------------------------------------------------------------------------------
 
 

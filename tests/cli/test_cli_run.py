@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -17,7 +20,7 @@ import pytest
 import replicate
 from replicate.cli import main
 from replicate.prediction import Prediction
-from replicate.testing import HELLO_WORLD_VERSION, Emulator
+from replicate.testing import HELLO_WORLD_VERSION, Emulator, log
 
 LANGUAGE_MODEL_TEXT = "hi there Replicate runs machine learning models in the cloud from a"
 
@@ -252,6 +255,96 @@ def test_streamed_tokens_reach_stdout_before_the_model_ends(emu: Emulator, tmp_p
         process.wait()
     assert process.returncode == 0
     assert (first + rest).decode().startswith("hi Replicate runs machine learning models")
+
+
+def in_a_terminal(argv: list[str], cwd: Path) -> tuple[int, str, str]:
+    """Run ``python -m replicate argv`` with stderr on a pseudo-terminal, 120 columns wide.
+
+    Returns the exit code, stdout, and what the terminal received (escape codes removed).
+    """
+    pty = pytest.importorskip("pty")
+    import fcntl
+    import struct
+    import termios
+
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    env = {**fresh_env(), "TERM": "xterm-256color", "COLUMNS": "120"}
+    env.pop("NO_COLOR", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "replicate", *argv],
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        env=env,
+        cwd=cwd,
+    )
+    os.close(terminal)
+    received = b""
+    try:
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: the process closed the terminal
+                break
+            if not chunk:
+                break
+            received += chunk
+        out, _ = process.communicate(timeout=30)
+    finally:
+        os.close(controller)
+        process.kill()
+        process.wait()
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", received.decode("utf-8", "replace"))
+    return process.returncode, out.decode(), screen
+
+
+def test_logs_show_in_a_terminal_progress_lines_included(emu: Emulator, tmp_path: Path) -> None:
+    argv = on(emu, "run", "replicate/slow", "seconds=0.4", "steps=4", "--logs")
+    code, out, screen = in_a_terminal(argv, tmp_path)
+    assert code == 0, screen
+    assert out == "finished after 0.4 seconds\n"
+    lines = [line.strip() for line in screen.replace("\r", "\n").split("\n")]
+    for progress in ("25%|##        | 1/4", "50%|#####     | 2/4", "100%|##########| 4/4"):
+        assert progress in lines, screen
+
+
+async def chatty(prompt: str) -> AsyncIterator[str]:
+    """Streams three words, and logs a line after each, mid-line in the text."""
+    for index in range(3):
+        yield f"{prompt}{index} "
+        log(f"step {index}")
+        await asyncio.sleep(0.05)
+
+
+def test_streamed_text_and_log_lines_never_share_a_line(emu: Emulator, tmp_path: Path) -> None:
+    emu.register("acme/chatty", chatty)
+    # stdout and stderr into one pipe, as a terminal or `2>&1` shows them
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "replicate",
+            *on(emu, "stream", "acme/chatty", "prompt=w", "--logs"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=fresh_env(),
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout
+    lines = result.stdout.splitlines()
+    logged = [line for line in lines if "step" in line]
+    assert logged == ["step 0", "step 1", "step 2"], result.stdout
+    text = [line for line in lines if line.startswith("w")]
+    assert "".join(text) == "w0 w1 w2 "  # the text, whole, with breaks only between lines
+    assert lines[-1].startswith("prediction ") and lines[-1].endswith("s")  # its own line
+
+    # stdout alone is exactly the text
+    separate = run_cli(*on(emu, "stream", "acme/chatty", "prompt=w", "--logs"), cwd=tmp_path)
+    assert separate.stdout == "w0 w1 w2 \n"
+    assert [line for line in separate.stderr.splitlines() if "step" in line] == logged
 
 
 # -- deployments -------------------------------------------------------------------------------
