@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs, unquote, urlparse
 
-from replicate.cli._errors import EXIT_OK, UsageError
+from replicate.cli._errors import EXIT_OK, NothingToCancel, UsageError
 from replicate.cli._format import print_fields, print_json, print_table, short_time, truncate
 from replicate.cli._inputs import InputSchema, build_input, check_sendable, is_utf8
 
@@ -106,11 +106,33 @@ def predictions_get(session: Session) -> int:
 
 
 def predictions_cancel(session: Session) -> int:
-    prediction = session.client.predictions.cancel(session.args.id)
+    return _cancel(
+        session, "prediction", session.client.predictions.get, session.client.predictions.cancel
+    )
+
+
+def _cancel(
+    session: Session, kind: str, get: Callable[[str], Run], cancel: Callable[[str], Run]
+) -> int:
+    """Cancel a run; one that had already ended raises ``NothingToCancel`` (exit code 1).
+
+    The API answers a cancel of an ended run with the run as it is, which would read as a
+    success: the run is fetched first, and a cancel that finds it ended on its own meanwhile
+    says so too.
+    """
+    from replicate.cli._display import FINISHED
+
+    run = get(session.args.id)
+    already_ended = run.status in FINISHED
+    if not already_ended:
+        run = cancel(run.id)
+        already_ended = run.status in FINISHED and run.status != "canceled"
     if session.args.json:
-        print_json(prediction)
-    else:
-        print(f"prediction {prediction.id} is {prediction.status}")
+        print_json(run)
+    if already_ended:
+        raise NothingToCancel(kind, run.id, run.status)
+    if not session.args.json:
+        print(f"{kind} {run.id} is {run.status}")
     return EXIT_OK
 
 
@@ -461,12 +483,8 @@ def trainings_list(session: Session) -> int:
 
 
 def trainings_cancel(session: Session) -> int:
-    training = session.client.trainings.cancel(session.args.id)
-    if session.args.json:
-        print_json(training)
-    else:
-        print(f"training {training.id} is {training.status}")
-    return EXIT_OK
+    trainings = session.client.trainings
+    return _cancel(session, "training", trainings.get, trainings.cancel)
 
 
 def _print_training(training: Training) -> None:

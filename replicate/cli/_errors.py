@@ -18,6 +18,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "MissingExtra",
+    "NothingToCancel",
     "PredictionUnsuccessful",
     "UsageError",
     "describe",
@@ -74,6 +75,28 @@ class PredictionUnsuccessful(Exception):
         return cls("prediction", prediction.id, prediction.status, prediction.error)
 
 
+class NothingToCancel(Exception):
+    """A cancel of a prediction or training that had already ended (exit code 1).
+
+    Example::
+
+        raise NothingToCancel("training", "zz4ibbonubfz7carwiefibzgga", "succeeded")
+    """
+
+    def __init__(self, kind: str, id: str, status: str) -> None:
+        super().__init__(
+            f"{kind} {id} had already {_ENDED.get(status, f'ended {status}')}: nothing to cancel"
+        )
+
+
+_ENDED = {
+    "succeeded": "succeeded",
+    "failed": "failed",
+    "canceled": "been canceled",
+    "aborted": "been aborted",
+}
+
+
 def describe(error: BaseException) -> tuple[int, str]:
     """The exit code and the one-line message for ``error``.
 
@@ -88,7 +111,7 @@ def describe(error: BaseException) -> tuple[int, str]:
 
     if isinstance(error, UsageError):
         return EXIT_USAGE, str(error)
-    if isinstance(error, PredictionUnsuccessful):
+    if isinstance(error, PredictionUnsuccessful | NothingToCancel):
         return EXIT_MODEL_FAILED, str(error)
     if isinstance(error, FileTooLargeError):  # the user's file, checked before it is sent
         return EXIT_USAGE, _one_line(str(error))

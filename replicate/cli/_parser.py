@@ -219,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for name, handler, help in (
         ("get", commands.predictions_get, "show a prediction"),
-        ("cancel", commands.predictions_cancel, "cancel a prediction"),
+        ("cancel", commands.predictions_cancel, _CANCEL_HELP.format(kind="prediction")),
     ):
         command = predictions.add(name, handler, help)
         command.add_argument("id", type=_name, metavar="ID")
@@ -332,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     _limit(trainings.add("list", commands.trainings_list, "list your trainings"))
     for name, handler, help in (
         ("get", commands.trainings_get, "show a training"),
-        ("cancel", commands.trainings_cancel, "cancel a training"),
+        ("cancel", commands.trainings_cancel, _CANCEL_HELP.format(kind="training")),
     ):
         command = trainings.add(name, handler, help)
         command.add_argument("id", type=_name, metavar="ID")
@@ -390,6 +390,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 _RAW = argparse.RawDescriptionHelpFormatter
+
+_CANCEL_HELP = "cancel a {kind}; one that had already ended is left as it was, with exit code 1"
 
 _DOWNLOAD_EPILOG = """\
 examples:

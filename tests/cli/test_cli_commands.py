@@ -228,7 +228,7 @@ def test_files_download_with_part_of_a_signed_link_exits_2(
 # -- trainings ---------------------------------------------------------------------------------
 
 
-def test_trainings_create_get_list_and_cancel(
+def test_trainings_create_get_and_list(
     emu: Emulator, client: replicate.Client, capsys: pytest.CaptureFixture[str]
 ) -> None:
     client.models.create("emulator", "hello-trained", visibility="private", hardware="cpu")
@@ -241,9 +241,6 @@ def test_trainings_create_get_list_and_cancel(
     shown = cli(emu, capsys, "trainings", "get", training_id)
     assert f"id:          {training_id}" in shown.splitlines()
     assert training_id in [row[0] for row in rows(cli(emu, capsys, "trainings", "list"))]
-    canceled = json.loads(cli(emu, capsys, "trainings", "cancel", training_id, "--json"))
-    assert canceled["id"] == training_id
-    assert canceled["status"] in ("canceled", "succeeded")
 
 
 def test_models_create_makes_a_destination_for_trainings(
@@ -277,6 +274,33 @@ def test_models_create_needs_hardware(emu: Emulator, capsys: pytest.CaptureFixtu
     assert main(["models", "create", "emulator/no-hardware", *on(emu)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: the following arguments are required: --hardware")
+
+
+def test_cancel_of_a_finished_training_exits_1_and_changes_nothing(
+    emu: Emulator, client: replicate.Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client.models.create("emulator", "hello-done", visibility="private", hardware="cpu")
+    training = client.trainings.create(
+        f"replicate/hello-world:{HELLO_WORLD_VERSION}", input={}, destination="emulator/hello-done"
+    )
+    training.wait()
+    assert main(["trainings", "cancel", training.id, *on(emu)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"error: training {training.id} had already succeeded: nothing to cancel\n"
+    )
+    assert client.trainings.get(training.id).status == "succeeded"
+
+
+def test_cancel_of_a_finished_prediction_exits_1(
+    emu: Emulator, client: replicate.Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    done = client.predictions.create(version=HELLO_WORLD_VERSION, input={"text": "a"}, wait=True)
+    assert main(["predictions", "cancel", done.id, "--json", *on(emu)]) == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["status"] == "succeeded"
+    assert captured.err.strip().endswith("had already succeeded: nothing to cancel")
 
 
 def test_predictions_and_trainings_get_show_logs(
