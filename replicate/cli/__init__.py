@@ -5,10 +5,11 @@ Installed as the ``replicate`` console script; ``python -m replicate`` runs it t
     $ replicate run --emulator replicate/hello-world text=world
     hello world
 
-Commands: ``run``, ``stream``, ``predictions list|get|cancel``, ``models
-get|list|search|versions``, ``files upload|list|get|download|delete``, ``trainings
-create|get|list|cancel``, ``deployments list|get|create|update|delete``, ``hardware``,
-``account`` and ``emulator``; ``replicate COMMAND --help`` describes each.
+Commands: ``run`` and ``stream`` (on a model, a version, or ``--deployment``),
+``predictions list|get|cancel``, ``models get|list|search|versions|create``, ``files
+upload|list|get|download|delete``, ``trainings create|get|list|cancel``, ``deployments
+list|get|create|update|delete``, ``hardware``, ``account`` and ``emulator``; ``replicate
+COMMAND --help`` describes each.
 
 Dependencies: the parser is the standard library's argparse. The live view of ``run`` and
 ``stream`` (spinner, status, elapsed time, progress bar) uses rich, from the ``cli`` extra
@@ -17,9 +18,10 @@ code 2, unless ``--json`` or ``--no-wait`` is given, which show no live view. Ev
 command needs only the base install; ``--emulator`` and ``emulator`` need the ``emulator``
 extra. ``import replicate`` never imports this package, nor rich.
 
-Exit codes: 0 success, 1 the model failed or was canceled, 2 usage error (bad input
-included), 3 API or network error, 130 interrupted by Ctrl-C (after canceling the running
-prediction on the server).
+Exit codes: 0 success, 1 the model failed or was canceled (or a cancel found it already
+ended), 2 usage error (any bad argument, input, option or environment variable), 3 API or
+network error, 130 interrupted by Ctrl-C (after canceling the running prediction on the
+server). Each retry of a failed request is announced on stderr as it is decided.
 """
 
 from __future__ import annotations
