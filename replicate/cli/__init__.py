@@ -5,10 +5,11 @@ Installed as the ``replicate`` console script; ``python -m replicate`` runs it t
     $ replicate run --emulator replicate/hello-world text=world
     hello world
 
-Commands: ``run``, ``stream``, ``predictions list|get|cancel``, ``models
-get|list|search|versions``, ``files upload|list|get|download|delete``, ``trainings
-create|get|list|cancel``, ``deployments list|get|create|update|delete``, ``hardware``,
-``account`` and ``emulator``; ``replicate COMMAND --help`` describes each.
+Commands: ``run`` and ``stream`` (on a model, a version, or ``--deployment``),
+``predictions list|get|cancel``, ``models get|list|search|versions|create``, ``files
+upload|list|get|download|delete``, ``trainings create|get|list|cancel``, ``deployments
+list|get|create|update|delete``, ``hardware``, ``account`` and ``emulator``; ``replicate
+COMMAND --help`` describes each.
 
 Dependencies: the parser is the standard library's argparse. The live view of ``run`` and
 ``stream`` (spinner, status, elapsed time, progress bar) uses rich, from the ``cli`` extra
@@ -17,16 +18,15 @@ code 2, unless ``--json`` or ``--no-wait`` is given, which show no live view. Ev
 command needs only the base install; ``--emulator`` and ``emulator`` need the ``emulator``
 extra. ``import replicate`` never imports this package, nor rich.
 
-Exit codes: 0 success, 1 the model failed or was canceled, 2 usage error (bad input
-included), 3 API or network error, 130 interrupted by Ctrl-C (after canceling the running
-prediction on the server).
+Exit codes: 0 success, 1 the model failed or was canceled (or a cancel found it already
+ended), 2 usage error (any bad argument, input, option or environment variable), 3 API or
+network error, 130 interrupted by Ctrl-C (after canceling the running prediction on the
+server). Each retry of a failed request is announced on stderr as it is decided.
 """
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import Iterator
 
 __all__ = ["main"]
 
@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
         main(["run", "--emulator", "replicate/hello-world", "text=world"])  # prints hello world
     """
     from replicate.cli._errors import EXIT_INTERRUPTED, EXIT_USAGE, UsageError, describe
+    from replicate.cli._logging import debug_requests, retry_notices
     from replicate.cli._parser import parse
     from replicate.cli._session import open_session
 
@@ -59,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.emulator and args.command == "emulator":
             raise UsageError("`replicate emulator` serves an emulator itself: drop --emulator")
-        with _requests_logged(args.debug), open_session(args) as session:
+        with retry_notices(), debug_requests(args.debug), open_session(args) as session:
             code: int = args.handler(session)
             return code
     except KeyboardInterrupt:
@@ -78,30 +79,6 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(line + "\n")
         sys.stderr.flush()
         return code
-
-
-@contextlib.contextmanager
-def _requests_logged(enabled: bool) -> Iterator[None]:
-    """``--debug``: one line per HTTP request (method, URL, status; never a header)."""
-    if not enabled:
-        yield
-        return
-    import logging
-
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("debug: %(name)s: %(message)s"))
-    loggers = [(logging.getLogger("httpx"), logging.INFO)]
-    loggers.append((logging.getLogger("replicate"), logging.DEBUG))
-    levels = [logger.level for logger, _ in loggers]
-    for logger, level in loggers:
-        logger.setLevel(level)
-        logger.addHandler(handler)
-    try:
-        yield
-    finally:  # leave logging as it was: main() may be called again in the same process
-        for (logger, _), level in zip(loggers, levels, strict=True):
-            logger.removeHandler(handler)
-            logger.setLevel(level)
 
 
 def _stdout_closed() -> int:

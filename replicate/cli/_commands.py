@@ -9,6 +9,7 @@ JSON array), single objects ``label: value`` lines (``--json``: the object).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import sys
@@ -17,9 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs, unquote, urlparse
 
-from replicate.cli._errors import EXIT_OK, UsageError
+from replicate.cli._errors import EXIT_OK, NothingToCancel, UsageError
 from replicate.cli._format import print_fields, print_json, print_table, short_time, truncate
-from replicate.cli._inputs import InputSchema, build_input
+from replicate.cli._inputs import InputSchema, build_input, check_sendable, is_utf8
 
 if TYPE_CHECKING:
     from replicate.account import Account
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from replicate.pagination import Cursor, Page
     from replicate.prediction import Prediction
     from replicate.training import Training
+
+    Run = Prediction | Training
 
 __all__ = [
     "account",
@@ -45,6 +48,7 @@ __all__ = [
     "files_list",
     "files_upload",
     "hardware",
+    "models_create",
     "models_get",
     "models_list",
     "models_search",
@@ -97,16 +101,51 @@ def predictions_get(session: Session) -> int:
         print_json(prediction)
     else:
         _print_prediction(prediction)
+        _print_logs(session, prediction)
     return EXIT_OK
 
 
 def predictions_cancel(session: Session) -> int:
-    prediction = session.client.predictions.cancel(session.args.id)
+    return _cancel(
+        session, "prediction", session.client.predictions.get, session.client.predictions.cancel
+    )
+
+
+def _cancel(
+    session: Session, kind: str, get: Callable[[str], Run], cancel: Callable[[str], Run]
+) -> int:
+    """Cancel a run; one that had already ended raises ``NothingToCancel`` (exit code 1).
+
+    The API answers a cancel of an ended run with the run as it is, which would read as a
+    success: the run is fetched first, and a cancel that finds it ended on its own meanwhile
+    says so too.
+    """
+    from replicate.cli._display import FINISHED
+
+    run = get(session.args.id)
+    already_ended = run.status in FINISHED
+    if not already_ended:
+        run = cancel(run.id)
+        already_ended = run.status in FINISHED and run.status != "canceled"
     if session.args.json:
-        print_json(prediction)
-    else:
-        print(f"prediction {prediction.id} is {prediction.status}")
+        print_json(run)
+    if already_ended:
+        raise NothingToCancel(kind, run.id, run.status)
+    if not session.args.json:
+        print(f"{kind} {run.id} is {run.status}")
     return EXIT_OK
+
+
+def _print_logs(session: Session, run: Run) -> None:
+    """``get --logs``: the run's logs after its fields, as its last screen showed them."""
+    from replicate.cli._display import log_lines
+
+    if not session.args.logs:
+        return
+    lines = log_lines(run.logs)
+    print("logs:" if lines else "logs: (none)")
+    for line in lines:
+        print(f"  {line}".rstrip())
 
 
 def _print_prediction(prediction: Prediction) -> None:
@@ -159,6 +198,32 @@ def models_get(session: Session) -> int:
     return EXIT_OK
 
 
+def models_create(session: Session) -> int:
+    """``models create OWNER/NAME --hardware SKU``: a new, empty model."""
+    from replicate.model import CreateModelParams
+
+    args = session.args
+    owner, name = _owner_name(args.model, "model")
+    params: CreateModelParams = {"hardware": args.hardware, "visibility": args.visibility}
+    for option in ("description", "github_url", "paper_url", "license_url", "cover_image_url"):
+        value = getattr(args, option)
+        if value is not None:
+            params[option] = value
+    model = session.client.models.create(owner, name, **params)
+    if args.json:
+        print_json(model)
+        return EXIT_OK
+    print_fields(
+        [
+            ("model", model.id),
+            ("description", model.description),
+            ("url", model.url),
+            ("visibility", model.visibility),
+        ]
+    )
+    return EXIT_OK
+
+
 def models_list(session: Session) -> int:
     models = _items(session.client.models.list, session.args.limit)
     _print_models(session, models)
@@ -203,6 +268,11 @@ def files_upload(session: Session) -> int:
     path = Path(args.path).expanduser()
     if not path.is_file():
         raise UsageError(f"no such file: {args.path}")
+    if args.filename is None and not is_utf8(path.name):
+        raise UsageError(
+            f"the file name {path.name!r} is not valid UTF-8, which the API needs of file "
+            "names: pass --filename NAME"
+        )
     metadata = _json_object(args.metadata, "--metadata") if args.metadata else None
     options: dict[str, Any] = {}
     if metadata is not None:
@@ -240,55 +310,86 @@ def files_delete(session: Session) -> int:
 
 
 def files_download(session: Session) -> int:
-    """A file's content, by its signed download URL (or its ID and the URL's three parts)."""
-    from replicate.exceptions import NotFoundError
+    """A file's content: one of the account's by its ID, or any by a signed download link.
+
+    By ID, the file is fetched from ``GET /files/{id}/download`` with the API token, as its
+    owner; a signed link (the URL, or the ID with ``--owner``, ``--expiry`` and
+    ``--signature``) is the API's way to a file for anyone holding the link.
+    """
+    from replicate.exceptions import NotFoundError, ReplicateError
 
     args = session.args
-    file_id, owner, expiry, signature = _signed_link(args)
-    content = session.client.files.download(
-        file_id, owner=owner, expiry=expiry, signature=signature
-    )
+    client = session.client
+    link = _signed_link(args)
+    if link is None:
+        file_id = args.file
+        record = client.files.get(file_id)  # a 404 here: no such file of this account
+        try:
+            response = client.api.send_request(_owner_download_request(file_id))
+        except ReplicateError as error:
+            if error.hint is None:
+                error.hint = (
+                    "the API would not serve the file to its owner's token: download it "
+                    "by a signed download URL instead (a prediction that used the file "
+                    "shows one in its input)"
+                )
+            raise
+        content = response.content
+        name = record.name
+    else:
+        file_id, owner, expiry, signature = link
+        content = client.files.download(file_id, owner=owner, expiry=expiry, signature=signature)
+        name = None
+        if args.output is None:
+            with contextlib.suppress(NotFoundError):  # another's file, shared by a signed link
+                name = client.files.get(file_id).name
     if args.output == "-":
         sys.stdout.flush()
         sys.stdout.buffer.write(content)
         sys.stdout.flush()
         return EXIT_OK
-    target = args.output
-    if target is None:
-        try:
-            target = Path(session.client.files.get(file_id).name or file_id).name
-        except NotFoundError:  # someone else's file, shared by a signed link
-            target = file_id
+    target = args.output if args.output is not None else Path(name or file_id).name
     path = Path(target).expanduser()
     path.write_bytes(content)
     print(path)
     return EXIT_OK
 
 
-def _signed_link(args: argparse.Namespace) -> tuple[str, str, int, str]:
+def _owner_download_request(file_id: str) -> dict[str, Any]:
+    from urllib.parse import quote
+
+    return {
+        "method": "get",
+        "url": f"/files/{quote(file_id, safe='')}/download",
+        "follow_redirects": True,
+    }
+
+
+def _signed_link(args: argparse.Namespace) -> tuple[str, str, int, str] | None:
+    """The signed link's parts, from the URL or the options; None for a bare ID."""
     file_id, owner, expiry, signature = args.file, args.owner, args.expiry, args.signature
     if "://" in file_id:
         url = urlparse(file_id)
         query = {key: values[0] for key, values in parse_qs(url.query).items()}
         parts = [unquote(part) for part in url.path.split("/") if part]
         if len(parts) < 2 or parts[-1] != "download":
-            raise UsageError(f"not a file download URL: {file_id}")
+            raise UsageError(
+                f"not a file download URL: {file_id} (expected .../files/ID/download?...)"
+            )
         file_id = parts[-2]
         owner = owner or query.get("owner")
         expiry = expiry if expiry is not None else query.get("expiry")
         signature = signature or query.get("signature")
-    missing = [
-        f"--{name}"
-        for name, value in (("owner", owner), ("expiry", expiry), ("signature", signature))
-        if value is None
-    ]
+    given = {"--owner": owner, "--expiry": expiry, "--signature": signature}
+    if all(value is None for value in given.values()):
+        if "://" in args.file:
+            raise UsageError(f"not a signed download URL: {args.file} (it has no signature)")
+        return None
+    missing = [option for option, value in given.items() if value is None]
     if missing:
-        raise UsageError(
-            f"downloading a file needs its signed link: pass the download URL, or "
-            f"{', '.join(missing)}"
-        )
+        raise UsageError(f"a signed download link needs {', '.join(missing)} too")
     try:
-        expiry_seconds = int(expiry)
+        expiry_seconds = int(str(expiry))
     except ValueError:
         raise UsageError(f"--expiry must be a Unix timestamp, got {expiry!r}") from None
     return file_id, str(owner), expiry_seconds, str(signature)
@@ -316,10 +417,13 @@ def _print_file(session: Session, file: File) -> None:
 def _json_object(text: str, option: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
+    except RecursionError:
+        raise UsageError(f"{option}: the JSON is nested too deeply") from None
     except ValueError:
         raise UsageError(f"{option} must be a JSON object, got {text!r}") from None
     if not isinstance(value, dict):
         raise UsageError(f"{option} must be a JSON object, got {text!r}")
+    check_sendable(value, option)
     return value
 
 
@@ -362,6 +466,7 @@ def trainings_get(session: Session) -> int:
         print_json(training)
     else:
         _print_training(training)
+        _print_logs(session, training)
     return EXIT_OK
 
 
@@ -378,12 +483,8 @@ def trainings_list(session: Session) -> int:
 
 
 def trainings_cancel(session: Session) -> int:
-    training = session.client.trainings.cancel(session.args.id)
-    if session.args.json:
-        print_json(training)
-    else:
-        print(f"training {training.id} is {training.status}")
-    return EXIT_OK
+    trainings = session.client.trainings
+    return _cancel(session, "training", trainings.get, trainings.cancel)
 
 
 def _print_training(training: Training) -> None:

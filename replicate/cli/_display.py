@@ -8,8 +8,14 @@ Three views, chosen by ``make_view``:
 - ``PlainView`` (stderr is a pipe or a file): one line per change of status.
 - ``View`` (``--json``): nothing.
 
-All three print the prediction's log lines as they arrive when asked to (``--logs``). The
+All three print the prediction's log lines as they arrive when asked to (``--logs``),
+tqdm-style progress lines included (the live view draws its bar from them as well). The
 model's output goes to stdout, never through a view.
+
+Where stdout and stderr share a screen (a terminal, or ``2>&1``), streamed text may have left
+the cursor mid-line when a log or status line comes: ``OutputLine`` knows, and the line is
+put on a line of its own by a line break on stderr, so that stdout holds exactly the model's
+text and no log line is cut into it.
 
 Example::
 
@@ -21,6 +27,7 @@ Example::
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import TYPE_CHECKING, Any
@@ -30,7 +37,16 @@ from replicate.cli._errors import MissingExtra
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
 
-__all__ = ["FINISHED", "LiveView", "PlainView", "View", "make_view", "require_rich"]
+__all__ = [
+    "FINISHED",
+    "LiveView",
+    "OutputLine",
+    "PlainView",
+    "View",
+    "log_lines",
+    "make_view",
+    "require_rich",
+]
 
 FINISHED = frozenset({"succeeded", "failed", "canceled", "aborted"})
 """Statuses a prediction does not leave; any other (a future one included) means "wait"."""
@@ -44,16 +60,69 @@ def require_rich(feature: str) -> None:
         raise MissingExtra("cli", feature) from None
 
 
-def make_view(*, json_mode: bool, show_logs: bool) -> View:
+def make_view(*, json_mode: bool, show_logs: bool, line: OutputLine | None = None) -> View:
     """The view for this run: quiet for ``--json``, live on a terminal, plain otherwise."""
+    line = line or OutputLine(shared=False)
     if json_mode:
-        return View(show_logs=show_logs)
+        return View(show_logs=show_logs, line=line)
     from rich.console import Console
 
     console = Console(file=sys.stderr, highlight=False)
     if console.is_terminal and not console.is_dumb_terminal:
-        return LiveView(console, show_logs=show_logs)
-    return PlainView(show_logs=show_logs)
+        return LiveView(console, show_logs=show_logs, line=line)
+    return PlainView(show_logs=show_logs, line=line)
+
+
+class OutputLine:
+    """Whether streamed text left stdout mid-line on a screen that stderr shares.
+
+    Example::
+
+        line = OutputLine()
+        line.wrote("Once upon a")  # to stdout
+        sys.stderr.write(line.break_line() + "step 3\\n")  # on its own line
+    """
+
+    def __init__(self, *, shared: bool | None = None) -> None:
+        self.shared = _stdout_shares_stderr() if shared is None else shared
+        """stdout and stderr go to the same place (a terminal, a pipe, a file)."""
+        self._mid_line = False
+
+    def wrote(self, text: str) -> None:
+        """``text`` was written to stdout."""
+        if text:
+            self._mid_line = not text.endswith("\n")
+
+    def break_line(self) -> str:
+        """What to write on stderr before a line of its own: a line break, or nothing."""
+        if self.shared and self._mid_line:
+            self._mid_line = False  # the cursor is at a line's start again
+            return "\n"
+        return ""
+
+
+def _stdout_shares_stderr() -> bool:
+    try:
+        return os.path.samestat(os.fstat(sys.stdout.fileno()), os.fstat(sys.stderr.fileno()))
+    except (OSError, ValueError, AttributeError):  # no file descriptor (captured, closed)
+        return False
+
+
+def log_lines(logs: str | None) -> list[str]:
+    """The lines of ``logs`` as a terminal showed them (a tqdm bar's last redraw).
+
+    >>> log_lines("loading\\n 50%|#####     | 1/2\\r100%|##########| 2/2\\n")
+    ['loading', '100%|##########| 2/2']
+    """
+    if not logs:
+        return []
+    return [_last_drawn(line) for line in logs.removesuffix("\n").split("\n")]
+
+
+def _last_drawn(line: str) -> str:
+    # a tqdm bar redraws itself after carriage returns: keep what was drawn last
+    drawn = [part for part in line.split("\r") if part]
+    return drawn[-1] if drawn else ""
 
 
 class _LogFollower:
@@ -74,17 +143,15 @@ class _LogFollower:
                 return []
             chunk = chunk[: end + 1]
         self._offset += len(chunk)
-        if not chunk:
-            return []
-        # a tqdm bar redraws itself with carriage returns: keep what was drawn last
-        return [line.rsplit("\r", 1)[-1] for line in chunk.removesuffix("\n").split("\n")]
+        return log_lines(chunk)
 
 
 class View:
     """Shows nothing but the log lines, when ``show_logs`` (the view of ``--json``)."""
 
-    def __init__(self, *, show_logs: bool) -> None:
+    def __init__(self, *, show_logs: bool, line: OutputLine | None = None) -> None:
         self.show_logs = show_logs
+        self.line = line or OutputLine(shared=False)
         self._logs = _LogFollower()
         self._started = time.monotonic()
         self.id = ""
@@ -119,7 +186,7 @@ class View:
                 self._log(line)
 
     def _log(self, line: str) -> None:
-        sys.stderr.write(line + "\n")
+        sys.stderr.write(self.line.break_line() + line + "\n")
         sys.stderr.flush()
 
 
@@ -140,7 +207,7 @@ class PlainView(View):
         self._say(f"prediction {self.id}: {status} after {self.elapsed:.1f}s")
 
     def _say(self, line: str) -> None:
-        sys.stderr.write(line + "\n")
+        sys.stderr.write(self.line.break_line() + line + "\n")
         sys.stderr.flush()
 
 
@@ -157,8 +224,10 @@ _STATUS_STYLES = {
 class LiveView(View):
     """A status line redrawn in place on a terminal: spinner, status, elapsed time, progress."""
 
-    def __init__(self, console: Console, *, show_logs: bool) -> None:
-        super().__init__(show_logs=show_logs)
+    def __init__(
+        self, console: Console, *, show_logs: bool, line: OutputLine | None = None
+    ) -> None:
+        super().__init__(show_logs=show_logs, line=line)
         from rich.live import Live
         from rich.spinner import Spinner
 
@@ -202,10 +271,9 @@ class LiveView(View):
     def _log(self, line: str) -> None:
         from rich.text import Text
 
-        from replicate.prediction import Prediction
-
-        if self._running and Prediction.Progress.parse(line) is not None:
-            return  # the progress bar shows it
+        # progress lines too: the bar shows only the latest, the lines are the record
+        if self.line.break_line():
+            self._console.line()
         self._console.print(Text(line), soft_wrap=True)
 
     def _render(self) -> RenderableType:

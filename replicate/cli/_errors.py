@@ -18,6 +18,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "MissingExtra",
+    "NothingToCancel",
     "PredictionUnsuccessful",
     "UsageError",
     "describe",
@@ -74,6 +75,28 @@ class PredictionUnsuccessful(Exception):
         return cls("prediction", prediction.id, prediction.status, prediction.error)
 
 
+class NothingToCancel(Exception):
+    """A cancel of a prediction or training that had already ended (exit code 1).
+
+    Example::
+
+        raise NothingToCancel("training", "zz4ibbonubfz7carwiefibzgga", "succeeded")
+    """
+
+    def __init__(self, kind: str, id: str, status: str) -> None:
+        super().__init__(
+            f"{kind} {id} had already {_ENDED.get(status, f'ended {status}')}: nothing to cancel"
+        )
+
+
+_ENDED = {
+    "succeeded": "succeeded",
+    "failed": "failed",
+    "canceled": "been canceled",
+    "aborted": "been aborted",
+}
+
+
 def describe(error: BaseException) -> tuple[int, str]:
     """The exit code and the one-line message for ``error``.
 
@@ -83,17 +106,20 @@ def describe(error: BaseException) -> tuple[int, str]:
     """
     import httpx
 
+    from replicate._files import FileTooLargeError
     from replicate.exceptions import ModelError, ReplicateError, ReplicateException
 
     if isinstance(error, UsageError):
         return EXIT_USAGE, str(error)
-    if isinstance(error, PredictionUnsuccessful):
+    if isinstance(error, PredictionUnsuccessful | NothingToCancel):
         return EXIT_MODEL_FAILED, str(error)
+    if isinstance(error, FileTooLargeError):  # the user's file, checked before it is sent
+        return EXIT_USAGE, _one_line(str(error))
     if isinstance(error, ModelError):
         return EXIT_MODEL_FAILED, str(PredictionUnsuccessful.of(error.prediction))
     if isinstance(error, ReplicateError):
-        # 400 and 422 mean the request's content was wrong: bad input, a usage error
-        code = EXIT_USAGE if error.status in (400, 422) else EXIT_API_ERROR
+        # 400, 413 and 422 mean the request's content was wrong: bad input, a usage error
+        code = EXIT_USAGE if error.status in (400, 413, 422) else EXIT_API_ERROR
         return code, _api_error(error)
     if isinstance(error, httpx.TimeoutException):
         return EXIT_API_ERROR, f"timed out talking to {_host(error)} ({type(error).__name__})"
@@ -104,6 +130,14 @@ def describe(error: BaseException) -> tuple[int, str]:
         return EXIT_API_ERROR, _one_line(str(error)) or type(error).__name__
     if isinstance(error, OSError) and error.filename is not None:
         return EXIT_USAGE, f"{error.strerror or error}: {error.filename}"
+    if isinstance(error, UnicodeEncodeError) and _is_surrogate(error):
+        # text from the command line that is not valid UTF-8 (undecodable bytes, or a lone
+        # surrogate escaped in JSON): JSON and URLs cannot carry it. The commands name the
+        # input or option where they can; this is the net for the rest.
+        return EXIT_USAGE, (
+            f"an argument holds text that is not valid UTF-8 "
+            f"({error.object[error.start : error.end]!r}), which cannot be sent to the API"
+        )
     return EXIT_API_ERROR, f"unexpected error: {type(error).__name__}: {_one_line(str(error))}"
 
 
@@ -132,6 +166,11 @@ def _host(error: object) -> str:
     except RuntimeError:  # no request attached
         return "the API"
     return f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}"
+
+
+def _is_surrogate(error: UnicodeEncodeError) -> bool:
+    text = error.object[error.start : error.end]
+    return bool(text) and all("\ud800" <= char <= "\udfff" for char in text)
 
 
 def _one_line(text: str | None) -> str:

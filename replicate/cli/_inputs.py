@@ -16,7 +16,10 @@ How a value is read, by the property's type:
 - ``key:=JSON``: the JSON value as it is (for a model that publishes no schema, the only way
   to send a number or a boolean; without a schema, ``key=value`` sends a string)
 
-Unknown keys and missing required inputs are rejected before anything is sent.
+Unknown keys and missing required inputs are rejected before anything is sent, and so is
+what JSON cannot carry: text that is not valid UTF-8 (undecodable bytes in an argument, or a
+lone surrogate such as ``"\\ud800"`` in JSON), NaN and infinity, and JSON nested more than
+``MAX_DEPTH`` levels deep.
 
 Example::
 
@@ -34,9 +37,12 @@ from typing import Any
 
 from replicate.cli._errors import UsageError
 
-__all__ = ["InputField", "InputSchema", "build_input"]
+__all__ = ["MAX_DEPTH", "InputField", "InputSchema", "build_input", "check_sendable", "is_utf8"]
 
 JSON = dict[str, Any]
+
+MAX_DEPTH = 200
+"""Deepest nesting of a JSON value the command line sends (encoders recurse per level)."""
 
 _PYTHON_TYPES: dict[str, tuple[type, ...]] = {
     "integer": (int,),
@@ -148,6 +154,8 @@ def build_input(arguments: list[str], schema: InputSchema | None, model: str) ->
     given: JSON = {}
     for argument in arguments:
         key, raw, is_json = _split(argument)
+        if not is_utf8(key):
+            raise UsageError(f"input key {key!r} is not valid UTF-8 text")
         field = schema.fields.get(key) if schema is not None else None
         if schema is not None and field is None:
             raise UsageError(
@@ -159,9 +167,10 @@ def build_input(arguments: list[str], schema: InputSchema | None, model: str) ->
             if field is not None:
                 _check_value(key, field.schema, value)
         elif field is None:
-            value = _untyped(raw)
+            value = _untyped(key, raw)
         else:
             value = _coerce_value(key, field.schema, raw)
+        check_sendable(value, f"input {key!r}")
         if key in given:
             if field is None or field.type != "array":
                 raise UsageError(f"input {key!r} is given more than once")
@@ -261,14 +270,65 @@ def _split(argument: str) -> tuple[str, str, bool]:
 
 def _from_json(key: str, raw: str) -> Any:
     try:
-        return json.loads(raw)
+        value = json.loads(raw)
+    except RecursionError:
+        raise UsageError(
+            f"input {key!r}: the JSON is nested more than {MAX_DEPTH} levels deep"
+        ) from None
     except ValueError:
-        raise UsageError(f"input {key!r}: {raw!r} is not valid JSON") from None
+        raise UsageError(f"input {key!r}: {_clip(raw)!r} is not valid JSON") from None
+    check_sendable(value, f"input {key!r}")  # before any check that prints the value
+    return value
 
 
-def _untyped(raw: str) -> Any:
+def is_utf8(text: str) -> bool:
+    """Whether ``text`` can be sent as UTF-8: it holds no surrogate (an undecodable byte in
+    ``sys.argv`` arrives as one, and JSON's ``"\\ud800"`` makes one).
+
+    >>> is_utf8("café"), is_utf8(b"caf\\xe9".decode("utf-8", "surrogateescape"))
+    (True, False)
+    """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_sendable(value: Any, label: str) -> None:
+    """Raise ``UsageError`` naming ``label`` unless JSON can carry ``value`` as it is.
+
+    Rejects text that is not valid UTF-8, NaN and infinity, and nesting deeper than
+    ``MAX_DEPTH``; walks the value without recursion, so that any depth is safe to check.
+
+    Example::
+
+        check_sendable({"a": "\\ud800"}, "input 'options'")  # UsageError
+    """
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise UsageError(f"{label} is nested more than {MAX_DEPTH} levels deep")
+        if isinstance(item, str):
+            if not is_utf8(item):
+                raise UsageError(f"{label} holds text that is not valid UTF-8: {_clip(item)!r}")
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise UsageError(f"{label} holds a number JSON cannot carry ({item})")
+        elif isinstance(item, dict):
+            stack.extend((key, depth) for key in item)
+            stack.extend((entry, depth + 1) for entry in item.values())
+        elif isinstance(item, list):
+            stack.extend((entry, depth + 1) for entry in item)
+
+
+def _clip(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _untyped(key: str, raw: str) -> Any:
     """A value for a model without a schema: a string, or a file for ``@path``."""
-    return _file_or_text(raw, allow_file=True, key=None)
+    return _file_or_text(raw, allow_file=True, key=key)
 
 
 def _file_or_text(raw: str, *, allow_file: bool, key: str | None) -> str | Path:
@@ -285,6 +345,11 @@ def _file_or_text(raw: str, *, allow_file: bool, key: str | None) -> str | Path:
     path = Path(raw[1:]).expanduser()
     if not path.is_file():
         raise UsageError(f"{label}no such file: {raw[1:]} (write @@text for a literal '@text')")
+    if not is_utf8(path.name):
+        raise UsageError(
+            f"{label}the file name {path.name!r} is not valid UTF-8, which the API needs of "
+            "file names: rename the file, or link it under another name"
+        )
     return path
 
 

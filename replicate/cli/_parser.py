@@ -4,6 +4,11 @@ Global options (``--emulator``, ``--base-url``, ``--token``, ``--max-retries``, 
 are accepted before or after the command (``replicate run --emulator ...`` and ``replicate
 --emulator run ...`` alike), and ``key=value`` inputs may be mixed with options.
 
+Every argument is checked as it is parsed: counts are whole numbers of 0 or more, IDs and
+names are not empty, and text that will be sent is valid UTF-8 (an undecodable byte in an
+argument arrives as a lone surrogate, which neither JSON nor a URL can carry). A bad argument
+is one line, ``error: argument --limit: ...``, and exit code 2.
+
 Example::
 
     args = parse(["run", "--emulator", "replicate/hello-world", "text=world"])
@@ -18,9 +23,10 @@ import io
 import itertools
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from replicate.cli import _commands as commands
+from replicate.cli._inputs import is_utf8
 from replicate.cli._running import run_command
 
 __all__ = ["build_parser", "parse"]
@@ -35,6 +41,8 @@ examples:
   replicate models get replicate/hello-world      (its inputs, types and defaults)
   replicate predictions list --limit 5
 
+  replicate run --deployment acme/prod-model prompt="a fox"   (on a deployment)
+
 inputs (run, stream, trainings create):
   key=value    typed by the model's input schema: 7, 0.5, true, a,b,c or [1,2], {"a": 1}
   key=@path    the file at path, uploaded as a file input (@@text: the literal text @text)
@@ -42,6 +50,8 @@ inputs (run, stream, trainings create):
 
 The token comes from --token or REPLICATE_API_TOKEN (prefer the variable: command lines are
 visible to other users of the machine), the base URL from --base-url or REPLICATE_BASE_URL.
+A request that fails on the way (connection refused, HTTP 429 or 503) is retried, with a line
+on stderr for each retry: retrying in 1.9 s (attempt 3 of 6): connection refused.
 
 exit codes: 0 success, 1 the model failed or was canceled, 2 usage error (bad input
 included), 3 API or network error, 130 interrupted (the prediction is canceled)."""
@@ -62,17 +72,25 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         "(needs the 'emulator' extra)",
     )
     group.add_argument(
-        "--base-url", default=default(None), metavar="URL", help="the API's base URL"
+        "--base-url",
+        type=_text,
+        default=default(None),
+        metavar="URL",
+        help="the API's base URL (default https://api.replicate.com/v1)",
     )
     group.add_argument(
-        "--token", default=default(None), metavar="TOKEN", help="the API token (never printed)"
+        "--token",
+        type=_token,
+        default=default(None),
+        metavar="TOKEN",
+        help="the API token (never printed)",
     )
     group.add_argument(
         "--max-retries",
-        type=int,
+        type=_count,
         default=default(None),
         metavar="N",
-        help="retries of a failed request (default 5; 0 turns them off)",
+        help="retries of a failed request, each announced on stderr (default 5; 0: none)",
     )
     group.add_argument(
         "--debug",
@@ -80,6 +98,13 @@ def _global_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
         default=default(False),
         help="show tracebacks, and log each HTTP request",
     )
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line like every other error of the command line."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
 
 
 class _Commands:
@@ -118,7 +143,7 @@ def _json(parser: argparse.ArgumentParser) -> None:
 def _limit(parser: argparse.ArgumentParser, default: int = 20) -> None:
     parser.add_argument(
         "--limit",
-        type=int,
+        type=_count,
         default=default,
         metavar="N",
         help=f"at most N (default {default}; 0: all)",
@@ -135,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``replicate`` command's parser."""
     from replicate import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="replicate",
         description=_DESCRIPTION,
         epilog=_EPILOG,
@@ -152,9 +177,19 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         run = top.add(name, run_command, help, epilog=_EPILOG, formatter_class=_RAW)
         run.add_argument(
-            "model", metavar="MODEL", help="owner/name, owner/name:version or a version ID"
+            "model",
+            type=_name,
+            metavar="MODEL",
+            help="owner/name, owner/name:version or a version ID; with --deployment, the "
+            "deployment's owner/name",
         )
         _inputs(run)
+        run.add_argument(
+            "--deployment",
+            action="store_true",
+            dest="on_deployment",
+            help="MODEL names a deployment: run the prediction on it",
+        )
         run.add_argument(
             "--no-wait", action="store_true", help="print the prediction's ID and exit"
         )
@@ -163,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
             "--json", action="store_true", help="print only the finished prediction, as JSON"
         )
         run.add_argument(
-            "--webhook", metavar="URL", help="a URL to receive the prediction's updates"
+            "--webhook", type=_text, metavar="URL", help="a URL to receive the prediction's updates"
         )
         run.add_argument(
             "--webhook-events",
@@ -171,7 +206,12 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="EVENTS",
             help="which events reach the webhook: start,output,logs,completed",
         )
-        run.add_argument("--logs", action="store_true", help="print the model's logs (on stderr)")
+        run.add_argument(
+            "--logs",
+            action="store_true",
+            help="print the model's log lines on stderr as they arrive (progress lines included), "
+            "each on its own line, apart from streamed text",
+        )
 
     predictions = top.group("predictions", "list, show and cancel predictions")
     _limit(
@@ -179,22 +219,53 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for name, handler, help in (
         ("get", commands.predictions_get, "show a prediction"),
-        ("cancel", commands.predictions_cancel, "cancel a prediction"),
+        ("cancel", commands.predictions_cancel, _CANCEL_HELP.format(kind="prediction")),
     ):
         command = predictions.add(name, handler, help)
-        command.add_argument("id", metavar="ID")
+        command.add_argument("id", type=_name, metavar="ID")
+        if name == "get":
+            _logs(command, "prediction")
     for command in predictions.parsers():
         _json(command)
 
     models = top.group("models", "find models and see their inputs")
     get = models.add("get", commands.models_get, "show a model and its inputs")
-    get.add_argument("model", metavar="OWNER/NAME")
+    get.add_argument("model", type=_name, metavar="OWNER/NAME")
     _limit(models.add("list", commands.models_list, "list public models"))
     search = models.add("search", commands.models_search, "search public models")
-    search.add_argument("query", metavar="QUERY")
+    search.add_argument("query", type=_name, metavar="QUERY")
     _limit(search)
     versions = models.add("versions", commands.models_versions, "list a model's versions")
-    versions.add_argument("model", metavar="OWNER/NAME")
+    versions.add_argument("model", type=_name, metavar="OWNER/NAME")
+    new_model = models.add(
+        "create",
+        commands.models_create,
+        "create a model (to push versions to, or as a training's destination)",
+    )
+    new_model.add_argument("model", type=_name, metavar="OWNER/NAME")
+    new_model.add_argument(
+        "--hardware",
+        type=_name,
+        required=True,
+        metavar="SKU",
+        help="the hardware it runs on (see `replicate hardware`)",
+    )
+    new_model.add_argument(
+        "--visibility",
+        choices=("public", "private"),
+        default="private",
+        help="default: private",
+    )
+    for option, help in (
+        ("--description", "a short description"),
+        ("--github-url", "its code"),
+        ("--paper-url", "its paper"),
+        ("--license-url", "its license"),
+        ("--cover-image-url", "an image to show with it"),
+    ):
+        new_model.add_argument(
+            option, type=_text, metavar="URL" if "url" in option else "TEXT", help=help
+        )
     _limit(versions)
     for command in models.parsers():
         _json(command)
@@ -202,25 +273,37 @@ def build_parser() -> argparse.ArgumentParser:
     files = top.group("files", "upload, list, download and delete files")
     upload = files.add("upload", commands.files_upload, "upload a file, to use as an input")
     upload.add_argument("path", metavar="PATH")
-    upload.add_argument("--metadata", metavar="JSON", help="a JSON object kept with the file")
-    upload.add_argument("--content-type", metavar="TYPE", help="default: guessed from the name")
-    upload.add_argument("--filename", metavar="NAME", help="default: the file's own name")
+    upload.add_argument(
+        "--metadata", type=_text, metavar="JSON", help="a JSON object kept with the file"
+    )
+    upload.add_argument(
+        "--content-type", type=_name, metavar="TYPE", help="default: guessed from the name"
+    )
+    upload.add_argument(
+        "--filename", type=_name, metavar="NAME", help="default: the file's own name"
+    )
     _limit(files.add("list", commands.files_list, "list your files"))
     for name, handler, help in (
         ("get", commands.files_get, "show a file"),
         ("delete", commands.files_delete, "delete a file"),
     ):
-        files.add(name, handler, help).add_argument("id", metavar="ID")
+        files.add(name, handler, help).add_argument("id", type=_name, metavar="ID")
     download = files.add(
-        "download", commands.files_download, "download a file through its signed download URL"
+        "download",
+        commands.files_download,
+        "download a file: one of yours by its ID, or anyone's by a signed download URL",
+        epilog=_DOWNLOAD_EPILOG,
+        formatter_class=_RAW,
     )
-    download.add_argument("file", metavar="URL_OR_ID", help="the signed download URL, or the ID")
+    download.add_argument(
+        "file", type=_name, metavar="ID_OR_URL", help="the file's ID, or a signed download URL"
+    )
     download.add_argument(
         "--output", "-o", metavar="PATH", help="default: the file's name; -: stdout"
     )
-    download.add_argument("--owner", help="the signed link's owner (with an ID)")
-    download.add_argument("--expiry", help="the signed link's expiry (with an ID)")
-    download.add_argument("--signature", help="the signed link's signature (with an ID)")
+    download.add_argument("--owner", type=_name, help="a signed link's owner (with an ID)")
+    download.add_argument("--expiry", type=_name, help="a signed link's expiry (with an ID)")
+    download.add_argument("--signature", type=_name, help="a signed link's signature (with an ID)")
     for command in files.parsers():
         if command is not download:
             _json(command)
@@ -229,21 +312,32 @@ def build_parser() -> argparse.ArgumentParser:
     create = trainings.add(
         "create", commands.trainings_create, "train a model version into a new version"
     )
-    create.add_argument("model", metavar="MODEL", help="owner/name:version (or owner/name: latest)")
+    create.add_argument(
+        "model",
+        type=_name,
+        metavar="MODEL",
+        help="owner/name:version (or owner/name: latest)",
+    )
     _inputs(create)
     create.add_argument(
         "--destination",
+        type=_name,
         required=True,
         metavar="OWNER/NAME",
-        help="the model the new version goes to",
+        help="the model the new version goes to (see `replicate models create`)",
     )
-    create.add_argument("--webhook", metavar="URL", help="a URL to receive the training's updates")
+    create.add_argument(
+        "--webhook", type=_text, metavar="URL", help="a URL to receive the training's updates"
+    )
     _limit(trainings.add("list", commands.trainings_list, "list your trainings"))
     for name, handler, help in (
         ("get", commands.trainings_get, "show a training"),
-        ("cancel", commands.trainings_cancel, "cancel a training"),
+        ("cancel", commands.trainings_cancel, _CANCEL_HELP.format(kind="training")),
     ):
-        trainings.add(name, handler, help).add_argument("id", metavar="ID")
+        command = trainings.add(name, handler, help)
+        command.add_argument("id", type=_name, metavar="ID")
+        if name == "get":
+            _logs(command, "training")
     for command in trainings.parsers():
         _json(command)
 
@@ -253,22 +347,30 @@ def build_parser() -> argparse.ArgumentParser:
         ("get", commands.deployments_get, "show a deployment"),
         ("delete", commands.deployments_delete, "delete a deployment"),
     ):
-        deployments.add(name, handler, help).add_argument("deployment", metavar="OWNER/NAME")
-    created = deployments.add("create", commands.deployments_create, "create a deployment")
-    created.add_argument("name", metavar="NAME")
-    created.add_argument("--model", required=True, metavar="OWNER/NAME[:VERSION]")
-    created.add_argument("--version", metavar="ID", help="default: the model's latest version")
-    created.add_argument(
-        "--hardware", required=True, metavar="SKU", help="see `replicate hardware`"
+        deployments.add(name, handler, help).add_argument(
+            "deployment", type=_name, metavar="OWNER/NAME"
+        )
+    created = deployments.add(
+        "create",
+        commands.deployments_create,
+        "create a deployment (run it with `replicate run --deployment OWNER/NAME`)",
     )
-    created.add_argument("--min-instances", type=int, default=0, metavar="N", help="default 0")
-    created.add_argument("--max-instances", type=int, default=1, metavar="N", help="default 1")
+    created.add_argument("name", type=_name, metavar="NAME")
+    created.add_argument("--model", type=_name, required=True, metavar="OWNER/NAME[:VERSION]")
+    created.add_argument(
+        "--version", type=_name, metavar="ID", help="default: the model's latest version"
+    )
+    created.add_argument(
+        "--hardware", type=_name, required=True, metavar="SKU", help="see `replicate hardware`"
+    )
+    created.add_argument("--min-instances", type=_count, default=0, metavar="N", help="default 0")
+    created.add_argument("--max-instances", type=_count, default=1, metavar="N", help="default 1")
     updated = deployments.add("update", commands.deployments_update, "change a deployment")
-    updated.add_argument("deployment", metavar="OWNER/NAME")
-    updated.add_argument("--version", metavar="ID")
-    updated.add_argument("--hardware", metavar="SKU")
-    updated.add_argument("--min-instances", type=int, metavar="N")
-    updated.add_argument("--max-instances", type=int, metavar="N")
+    updated.add_argument("deployment", type=_name, metavar="OWNER/NAME")
+    updated.add_argument("--version", type=_name, metavar="ID")
+    updated.add_argument("--hardware", type=_name, metavar="SKU")
+    updated.add_argument("--min-instances", type=_count, metavar="N")
+    updated.add_argument("--max-instances", type=_count, metavar="N")
     for command in deployments.parsers():
         _json(command)
 
@@ -280,14 +382,71 @@ def build_parser() -> argparse.ArgumentParser:
         "serve a local emulator of the API until Ctrl-C (needs the 'emulator' extra)",
     )
     emulator.add_argument(
-        "--port", type=int, default=8000, help="the API's port (default 8000; 0: any free)"
+        "--port", type=_port, default=8000, help="the API's port (default 8000; 0: any free)"
     )
-    emulator.add_argument("--host", default="127.0.0.1", help="default 127.0.0.1")
+    emulator.add_argument("--host", type=_name, default="127.0.0.1", help="default 127.0.0.1")
     emulator.add_argument("--seed", type=int, help="seed for reproducible IDs")
     return parser
 
 
 _RAW = argparse.RawDescriptionHelpFormatter
+
+_CANCEL_HELP = "cancel a {kind}; one that had already ended is left as it was, with exit code 1"
+
+_DOWNLOAD_EPILOG = """\
+examples:
+  replicate files download cneqzikepnug6xezperrr4z55o         (one of your files)
+  replicate files download "$URL" -o photo.png                (a signed download URL)
+
+By its ID, a file of yours is fetched with your token. A signed download URL
+(https://api.replicate.com/v1/files/ID/download?owner=...&expiry=...&signature=...; a
+prediction that used the file shows one in its input) needs no token. The file is saved
+under its own name unless --output is given."""
+
+
+def _logs(parser: argparse.ArgumentParser, kind: str) -> None:
+    parser.add_argument(
+        "--logs", action="store_true", help=f"print the {kind}'s logs too (after its fields)"
+    )
+
+
+def _count(text: str) -> int:
+    """A whole number of 0 or more (``--limit``, ``--max-retries``, instance counts)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _count(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0 to 65535, got {value}")
+    return value
+
+
+def _text(text: str) -> str:
+    """Text that will be sent: valid UTF-8 (no surrogate from an undecodable byte)."""
+    if not is_utf8(text):
+        raise argparse.ArgumentTypeError(f"not valid UTF-8 text: {text!r}")
+    return text
+
+
+def _name(text: str) -> str:
+    """An ID, a name or a reference: ``_text``, and not empty."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return _text(text)
+
+
+def _token(text: str) -> str:
+    # never echo the token: argparse's messages would show it
+    if not is_utf8(text):
+        raise argparse.ArgumentTypeError("not valid UTF-8 text")
+    return text
 
 
 def _events(text: str) -> list[str]:

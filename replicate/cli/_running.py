@@ -11,6 +11,9 @@ facade offers it, and otherwise from polling the growing output. Polling starts 
 and backs off to the client's ``poll_interval`` (0.5 s by default), so a quick model
 answers quickly and a long one costs two requests a second.
 
+``--deployment`` runs the prediction on a deployment (``owner/name``) instead, its input
+checked against the schema of the version the deployment serves.
+
 Example::
 
     $ replicate run replicate/hello-world text=world
@@ -24,9 +27,9 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from replicate.cli._display import FINISHED, View, make_view, require_rich
+from replicate.cli._display import FINISHED, OutputLine, View, make_view, require_rich
 from replicate.cli._errors import EXIT_INTERRUPTED, EXIT_OK, PredictionUnsuccessful, UsageError
 from replicate.cli._format import print_json
 from replicate.cli._inputs import InputSchema, build_input
@@ -37,7 +40,7 @@ if TYPE_CHECKING:
     from replicate.client import Client
     from replicate.prediction import CreatePredictionParams, Prediction
 
-__all__ = ["Target", "resolve_target", "run_command"]
+__all__ = ["Target", "resolve_deployment", "resolve_target", "run_command"]
 
 JSON = dict[str, Any]
 
@@ -56,8 +59,9 @@ class Target:
     name: str | None
     version_id: str | None
     openapi_schema: JSON | None
-    on_model: bool
-    """Create the prediction on the model (official and versionless models)."""
+    route: Literal["version", "model", "deployment"] = "version"
+    """Where the prediction is created: on the version, on the model (official and
+    versionless models), or on the deployment ``owner/name``."""
 
 
 def resolve_target(client: Client, ref: str) -> Target:
@@ -78,19 +82,48 @@ def resolve_target(client: Client, ref: str) -> Target:
     owner, name = reference.owner, reference.name
     if reference.kind == "version" and not owner:
         # a bare version ID: the API offers no way to its schema without the model's name
-        return Target(ref, None, None, ref, None, on_model=False)
+        return Target(ref, None, None, ref, None)
     if reference.kind == "version":
         from replicate.version import Versions
 
         version = Versions(client, (owner, name)).get(reference.version_id)
-        return Target(ref, owner, name, version.id, version.openapi_schema, on_model=False)
+        return Target(ref, owner, name, version.id, version.openapi_schema)
     model = client.models.get(owner, name)
     latest = model.latest_version
     if latest is None:
-        return Target(ref, owner, name, None, None, on_model=True)
-    return Target(
-        ref, owner, name, latest.id, latest.openapi_schema, on_model=bool(model.is_official)
-    )
+        return Target(ref, owner, name, None, None, route="model")
+    route: Literal["version", "model"] = "model" if model.is_official else "version"
+    return Target(ref, owner, name, latest.id, latest.openapi_schema, route=route)
+
+
+def resolve_deployment(client: Client, ref: str) -> Target:
+    """The deployment ``ref`` (``owner/name``) names, with the input schema of its version.
+
+    Example::
+
+        resolve_deployment(client, "acme/hello-prod").route  # 'deployment'
+    """
+    owner, _, name = ref.partition("/")
+    if not owner or not name or "/" in name or ":" in name:
+        raise UsageError(f"invalid deployment {ref!r}: expected owner/name")
+    release = client.deployments.get(f"{owner}/{name}").current_release
+    version_id = release.version if release else None
+    schema = _schema_of(client, release.model, version_id) if release else None
+    return Target(f"deployment {ref}", owner, name, version_id, schema, route="deployment")
+
+
+def _schema_of(client: Client, model: str | None, version_id: str | None) -> JSON | None:
+    """A version's schema, or None where it cannot be read (the API checks the input then)."""
+    from replicate.exceptions import ReplicateError
+    from replicate.version import Versions
+
+    owner, _, name = (model or "").partition("/")
+    if not (owner and name and version_id):
+        return None
+    try:
+        return Versions(client, (owner, name)).get(version_id).openapi_schema
+    except ReplicateError:  # a version of another's private model, say
+        return None
 
 
 def run_command(session: Session) -> int:
@@ -100,7 +133,7 @@ def run_command(session: Session) -> int:
         require_rich(f"the live view of `replicate {args.command}` (or use --json)")
     output_dir = _output_dir(args.output_dir)
     client = session.client
-    target = resolve_target(client, args.model)
+    target = _target(client, args.model, on_deployment=args.on_deployment)
     schema = InputSchema.of(target.openapi_schema)
     inputs = build_input(args.inputs, schema, target.label)
     try:
@@ -123,12 +156,13 @@ def run_command(session: Session) -> int:
         return EXIT_OK
 
     out_schema = output_schema(target.openapi_schema)
-    view = make_view(json_mode=args.json, show_logs=args.logs)
+    line = OutputLine()
+    view = make_view(json_mode=args.json, show_logs=args.logs, line=line)
     tokens = None
     if not args.json and (args.command == "stream" or out_schema is None):
-        tokens = _TokenPrinter(view, guessing=args.command != "stream")
+        tokens = _TokenPrinter(view, line, guessing=args.command != "stream")
     elif not args.json and is_token_stream(out_schema):
-        tokens = _TokenPrinter(view, guessing=False)
+        tokens = _TokenPrinter(view, line, guessing=False)
     try:
         _follow(prediction, target.label, view, tokens, client.poll_interval)
     except KeyboardInterrupt:
@@ -157,6 +191,19 @@ def run_command(session: Session) -> int:
     return EXIT_OK
 
 
+def _target(client: Client, ref: str, *, on_deployment: bool) -> Target:
+    from replicate.exceptions import NotFoundError
+
+    if on_deployment:
+        return resolve_deployment(client, ref)
+    try:
+        return resolve_target(client, ref)
+    except NotFoundError as error:
+        if ref.count("/") == 1 and ":" not in ref:  # owner/name: perhaps a deployment's
+            error.hint = error.hint or f"if {ref} is a deployment, run it with --deployment"
+        raise
+
+
 def _create_params(args: argparse.Namespace) -> CreatePredictionParams:
     params: CreatePredictionParams = {}
     if args.webhook:
@@ -182,12 +229,18 @@ def _follow(
             _follow_events(prediction, view, tokens)
         _poll(prediction, view, tokens, poll_interval)
     except KeyboardInterrupt:
+        _end_text(tokens)
         view.stop("interrupted", None)
         raise
     except BaseException:
+        _end_text(tokens)
         view.stop(prediction.status, None)
         raise
+    _end_text(tokens)  # before the view's last lines, so that they start a line of their own
     view.stop(prediction.status, prediction.logs)
+
+
+def _end_text(tokens: _TokenPrinter | None) -> None:
     if tokens is not None:
         tokens.finish()
 
@@ -206,7 +259,11 @@ def _output_dir(value: str | None) -> Path | None:
 def _create(
     client: Client, target: Target, inputs: JSON, params: CreatePredictionParams
 ) -> Prediction:
-    if target.on_model:
+    if target.route == "deployment":
+        assert target.owner is not None and target.name is not None
+        deployment = (target.owner, target.name)
+        return client.deployments.predictions.create(deployment, inputs, **params)
+    if target.route == "model":
         assert target.owner is not None and target.name is not None
         return client.models.predictions.create((target.owner, target.name), inputs, **params)
     assert target.version_id is not None
@@ -270,8 +327,9 @@ def _follow_events(prediction: Prediction, view: View, tokens: _TokenPrinter) ->
 class _TokenPrinter:
     """Writes streamed text to stdout as it arrives."""
 
-    def __init__(self, view: View, *, guessing: bool) -> None:
+    def __init__(self, view: View, line: OutputLine, *, guessing: bool) -> None:
         self._view = view
+        self._line = line
         self.guessing = guessing
         """No output schema: print only while the output is a list of plain strings."""
         self.from_events = False
@@ -299,12 +357,16 @@ class _TokenPrinter:
             self.printed = True
         sys.stdout.write(text)
         sys.stdout.flush()
+        self._line.wrote(text)
         self._last = text[-1]
 
     def finish(self) -> None:
+        """End the text with a line break, if it has none."""
         if self.printed and self._last != "\n":
             sys.stdout.write("\n")
             sys.stdout.flush()
+            self._line.wrote("\n")
+            self._last = "\n"
 
 
 def _cancel(client: Client, prediction: Prediction) -> int:

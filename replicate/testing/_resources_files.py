@@ -251,11 +251,16 @@ def routes(app: EmulatorApp, files: Files) -> list[BaseRoute]:
             store.file_contents.pop(file_id, None)
         return Response(status_code=204)
 
-    @public  # the signature is the credential
+    @public  # the signature is the credential (or, without one, the owner's token)
     @unvalidated  # the spec asks for a token here, which a signed URL does without
     async def download_file(request: Request) -> Response:
         file_id = request.path_params["file_id"]
         query = request.query_params
+        if not any(query.get(name) for name in ("owner", "expiry", "signature")):
+            # Not in the spec: the owner fetches a file of theirs with the API token, as
+            # `replicate files download ID` does. An unsigned request without it is a 401.
+            app._authenticate(request)
+            return _content(files.find(file_id))
         for name in ("owner", "expiry", "signature"):
             if not query.get(name):
                 raise invalid(name, "query parameter required")
@@ -267,7 +272,10 @@ def routes(app: EmulatorApp, files: Files) -> list[BaseRoute]:
         # A forged or stale link looks like a missing file: it reveals nothing.
         if not valid or expiry < app.options.clock().timestamp():
             raise not_found(f"File {file_id}")
-        record = files.find(file_id)
+        return _content(files.find(file_id))
+
+    def _content(record: JSON) -> Response:
+        file_id = record["id"]
         with store.lock:
             data = store.file_contents.get(file_id)
         if data is None:  # deleted meanwhile

@@ -7,7 +7,6 @@ import json
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -16,12 +15,6 @@ import pytest
 import replicate
 from replicate.cli import main
 from replicate.testing import HELLO_WORLD_VERSION, Emulator
-
-
-@pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +28,11 @@ def cli(emu: Emulator, capsys: pytest.CaptureFixture[str], *args: str, code: int
     captured = capsys.readouterr()
     assert "Traceback" not in captured.err
     return captured.out
+
+
+def on(emu: Emulator) -> list[str]:
+    """The global options that point a command at ``emu``."""
+    return ["--base-url", emu.base_url, "--token", emu.api_token]
 
 
 def rows(table: str) -> list[list[str]]:
@@ -153,18 +151,84 @@ def test_files_upload_list_get_download_and_delete(
     assert file_id not in [file.id for file in client.files.list()]
 
 
-def test_files_download_needs_a_signed_link(
+def test_files_download_by_id_alone(
+    emu: Emulator,
+    client: replicate.Client,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    file = client.files.create(b"\x89PNG fake image", filename="cat.png")
+    monkeypatch.chdir(tmp_path)
+    assert cli(emu, capsys, "files", "download", file.id) == "cat.png\n"  # its own name
+    assert (tmp_path / "cat.png").read_bytes() == b"\x89PNG fake image"
+
+    target = tmp_path / "sub" / "copy.png"
+    target.parent.mkdir()
+    assert cli(emu, capsys, "files", "download", file.id, "-o", str(target)) == f"{target}\n"
+    assert target.read_bytes() == b"\x89PNG fake image"
+
+
+def test_files_download_to_stdout(
+    emu: Emulator, client: replicate.Client, capfdbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    file = client.files.create(b"raw \x00\xff bytes", filename="blob.bin")
+    args = ["files", "download", file.id, "-o", "-", "--base-url", emu.base_url]
+    assert main([*args, "--token", emu.api_token]) == 0
+    assert capfdbinary.readouterr().out == b"raw \x00\xff bytes"
+
+
+def test_files_download_of_an_unknown_id_exits_3(
+    emu: Emulator, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["files", "download", "nosuchfile", "-o", str(tmp_path / "x"), *on(emu)]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("error: Not found (HTTP 404)") and len(err.splitlines()) == 1
+    assert not (tmp_path / "x").exists()
+
+
+def test_files_download_by_id_where_the_api_wants_a_signed_link_says_so(
+    emu: Emulator, client: replicate.Client, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # the emulator serves a file to its owner's token; an API that would not answers 422
+    file = client.files.create(b"data", filename="data.bin")
+    emu.faults.add("GET /v1/files/{file_id}/download", status=422, times=1)
+    assert main(["files", "download", file.id, "-o", str(tmp_path / "data.bin"), *on(emu)]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: ") and "(HTTP 422)" in line
+    assert line.endswith(
+        "download it by a signed download URL instead (a prediction that used "
+        "the file shows one in its input)"
+    )
+    assert not (tmp_path / "data.bin").exists()
+
+
+@pytest.mark.parametrize(
+    ("argument", "message"),
+    [
+        ("https://example.com/files/abc", "not a file download URL"),
+        ("https://api.replicate.com/v1/files/abc/download", "has no signature"),
+    ],
+)
+def test_files_download_of_a_url_that_is_no_signed_link_exits_2(
+    emu: Emulator, capsys: pytest.CaptureFixture[str], argument: str, message: str
+) -> None:
+    assert main(["files", "download", argument, *on(emu)]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_files_download_with_part_of_a_signed_link_exits_2(
     emu: Emulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    main(["files", "download", "abc", "--base-url", emu.base_url, "--token", emu.api_token])
-    assert "needs its signed link" in capsys.readouterr().err
+    assert main(["files", "download", "abc", "--owner", "emulator", *on(emu)]) == 2
+    assert "needs --expiry, --signature too" in capsys.readouterr().err
     assert main(["files", "upload", "no-such-file.png", "--base-url", emu.base_url]) == 2
 
 
 # -- trainings ---------------------------------------------------------------------------------
 
 
-def test_trainings_create_get_list_and_cancel(
+def test_trainings_create_get_and_list(
     emu: Emulator, client: replicate.Client, capsys: pytest.CaptureFixture[str]
 ) -> None:
     client.models.create("emulator", "hello-trained", visibility="private", hardware="cpu")
@@ -177,9 +241,88 @@ def test_trainings_create_get_list_and_cancel(
     shown = cli(emu, capsys, "trainings", "get", training_id)
     assert f"id:          {training_id}" in shown.splitlines()
     assert training_id in [row[0] for row in rows(cli(emu, capsys, "trainings", "list"))]
-    canceled = json.loads(cli(emu, capsys, "trainings", "cancel", training_id, "--json"))
-    assert canceled["id"] == training_id
-    assert canceled["status"] in ("canceled", "succeeded")
+
+
+def test_models_create_makes_a_destination_for_trainings(
+    emu: Emulator, client: replicate.Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["emulator/fox-detector", "--hardware", "cpu", "--description", "Finds foxes"]
+    shown = cli(emu, capsys, "models", "create", *args).splitlines()
+    assert "model:       emulator/fox-detector" in shown
+    assert "visibility:  private" in shown  # the default
+    model = client.models.get("emulator/fox-detector")
+    assert (model.description, model.visibility) == ("Finds foxes", "private")
+
+    training = ["replicate/hello-world", "--destination", "emulator/fox-detector"]
+    training_id = cli(emu, capsys, "trainings", "create", *training).strip()
+    client.trainings.get(training_id).wait()
+    assert len(client.models.get("emulator/fox-detector").versions.list().results) == 1
+
+    public = ["emulator/fox-public", "--hardware", "cpu", "--visibility", "public", "--json"]
+    assert json.loads(cli(emu, capsys, "models", "create", *public))["visibility"] == "public"
+
+
+def test_models_create_of_a_taken_name_exits_3(
+    emu: Emulator, client: replicate.Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client.models.create("emulator", "taken", visibility="private", hardware="cpu")
+    assert main(["models", "create", "emulator/taken", "--hardware", "cpu", *on(emu)]) == 3
+    assert "(HTTP 409)" in capsys.readouterr().err
+
+
+def test_models_create_needs_hardware(emu: Emulator, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["models", "create", "emulator/no-hardware", *on(emu)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: the following arguments are required: --hardware")
+
+
+def test_cancel_of_a_finished_training_exits_1_and_changes_nothing(
+    emu: Emulator, client: replicate.Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client.models.create("emulator", "hello-done", visibility="private", hardware="cpu")
+    training = client.trainings.create(
+        f"replicate/hello-world:{HELLO_WORLD_VERSION}", input={}, destination="emulator/hello-done"
+    )
+    training.wait()
+    assert main(["trainings", "cancel", training.id, *on(emu)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"error: training {training.id} had already succeeded: nothing to cancel\n"
+    )
+    assert client.trainings.get(training.id).status == "succeeded"
+
+
+def test_cancel_of_a_finished_prediction_exits_1(
+    emu: Emulator, client: replicate.Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    done = client.predictions.create(version=HELLO_WORLD_VERSION, input={"text": "a"}, wait=True)
+    assert main(["predictions", "cancel", done.id, "--json", *on(emu)]) == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["status"] == "succeeded"
+    assert captured.err.strip().endswith("had already succeeded: nothing to cancel")
+
+
+def test_predictions_and_trainings_get_show_logs(
+    emu: Emulator, client: replicate.Client, capsys: pytest.CaptureFixture[str]
+) -> None:
+    slow = client.models.predictions.create("replicate/slow", {"seconds": 0.1, "steps": 2})
+    slow.wait()
+    shown = cli(emu, capsys, "predictions", "get", slow.id, "--logs").splitlines()
+    assert shown[shown.index("logs:") + 1 :] == ["   50%|#####     | 1/2", "  100%|##########| 2/2"]
+    assert "logs:" not in cli(emu, capsys, "predictions", "get", slow.id)
+    hello = client.predictions.create(version=HELLO_WORLD_VERSION, input={"text": "a"}, wait=True)
+    assert cli(emu, capsys, "predictions", "get", hello.id, "--logs").endswith("\nlogs: (none)\n")
+
+    client.models.create("emulator", "hello-logged", visibility="private", hardware="cpu")
+    training = client.trainings.create(
+        f"replicate/hello-world:{HELLO_WORLD_VERSION}",
+        input={},
+        destination="emulator/hello-logged",
+    )
+    training.wait()
+    shown = cli(emu, capsys, "trainings", "get", training.id, "--logs").splitlines()
+    assert shown[-1] == "  100%|##########| 3/3"
 
 
 # -- deployments -------------------------------------------------------------------------------

@@ -4,10 +4,8 @@ token never shown; and what works without the optional dependencies."""
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,21 +14,6 @@ from replicate.cli import main
 from replicate.testing import Emulator
 
 SECRET = "r8_SecretTokenThatMustNeverBePrinted0"
-
-
-@pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
-
-
-@pytest.fixture(scope="module")
-def closed_port_url() -> str:
-    """The base URL of a local port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/v1"
 
 
 def one_error_line(err: str) -> str:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -18,15 +20,9 @@ import pytest
 import replicate
 from replicate.cli import main
 from replicate.prediction import Prediction
-from replicate.testing import Emulator
+from replicate.testing import HELLO_WORLD_VERSION, Emulator, log
 
 LANGUAGE_MODEL_TEXT = "hi there Replicate runs machine learning models in the cloud from a"
-
-
-@pytest.fixture(scope="module")
-def emu() -> Iterator[Emulator]:
-    with Emulator() as emulator:
-        yield emulator
 
 
 def on(emu: Emulator, *args: str) -> list[str]:
@@ -111,8 +107,6 @@ def test_run_reads_token_and_base_url_from_the_environment(
 
 
 def test_run_of_a_pinned_version(emu: Emulator, capsys: pytest.CaptureFixture[str]) -> None:
-    from replicate.testing import HELLO_WORLD_VERSION
-
     ref = f"replicate/hello-world:{HELLO_WORLD_VERSION}"
     assert main(on(emu, "run", ref, "text=pinned")) == 0
     assert capsys.readouterr().out == "hello pinned\n"
@@ -261,6 +255,149 @@ def test_streamed_tokens_reach_stdout_before_the_model_ends(emu: Emulator, tmp_p
         process.wait()
     assert process.returncode == 0
     assert (first + rest).decode().startswith("hi Replicate runs machine learning models")
+
+
+def in_a_terminal(argv: list[str], cwd: Path) -> tuple[int, str, str]:
+    """Run ``python -m replicate argv`` with stderr on a pseudo-terminal, 120 columns wide.
+
+    Returns the exit code, stdout, and what the terminal received (escape codes removed).
+    """
+    pty = pytest.importorskip("pty")
+    import fcntl
+    import struct
+    import termios
+
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+    env = {**fresh_env(), "TERM": "xterm-256color", "COLUMNS": "120"}
+    env.pop("NO_COLOR", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "replicate", *argv],
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        env=env,
+        cwd=cwd,
+    )
+    os.close(terminal)
+    received = b""
+    try:
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # EIO: the process closed the terminal
+                break
+            if not chunk:
+                break
+            received += chunk
+        out, _ = process.communicate(timeout=30)
+    finally:
+        os.close(controller)
+        process.kill()
+        process.wait()
+    screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", received.decode("utf-8", "replace"))
+    return process.returncode, out.decode(), screen
+
+
+def test_logs_show_in_a_terminal_progress_lines_included(emu: Emulator, tmp_path: Path) -> None:
+    argv = on(emu, "run", "replicate/slow", "seconds=0.4", "steps=4", "--logs")
+    code, out, screen = in_a_terminal(argv, tmp_path)
+    assert code == 0, screen
+    assert out == "finished after 0.4 seconds\n"
+    lines = [line.strip() for line in screen.replace("\r", "\n").split("\n")]
+    for progress in ("25%|##        | 1/4", "50%|#####     | 2/4", "100%|##########| 4/4"):
+        assert progress in lines, screen
+
+
+async def chatty(prompt: str) -> AsyncIterator[str]:
+    """Streams three words, and logs a line after each, mid-line in the text."""
+    for index in range(3):
+        yield f"{prompt}{index} "
+        log(f"step {index}")
+        await asyncio.sleep(0.05)
+
+
+def test_streamed_text_and_log_lines_never_share_a_line(emu: Emulator, tmp_path: Path) -> None:
+    emu.register("acme/chatty", chatty)
+    # stdout and stderr into one pipe, as a terminal or `2>&1` shows them
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "replicate",
+            *on(emu, "stream", "acme/chatty", "prompt=w", "--logs"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=fresh_env(),
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout
+    lines = result.stdout.splitlines()
+    logged = [line for line in lines if "step" in line]
+    assert logged == ["step 0", "step 1", "step 2"], result.stdout
+    text = [line for line in lines if line.startswith("w")]
+    assert "".join(text) == "w0 w1 w2 "  # the text, whole, with breaks only between lines
+    assert lines[-1].startswith("prediction ") and lines[-1].endswith("s")  # its own line
+
+    # stdout alone is exactly the text
+    separate = run_cli(*on(emu, "stream", "acme/chatty", "prompt=w", "--logs"), cwd=tmp_path)
+    assert separate.stdout == "w0 w1 w2 \n"
+    assert [line for line in separate.stderr.splitlines() if "step" in line] == logged
+
+
+# -- deployments -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def deployment(emu: Emulator) -> str:
+    client_of(emu).deployments.create(
+        name="hello-prod",
+        model="replicate/hello-world",
+        version=HELLO_WORLD_VERSION,
+        hardware="cpu",
+        min_instances=0,
+        max_instances=1,
+    )
+    return "emulator/hello-prod"
+
+
+def test_run_on_a_deployment(
+    emu: Emulator, deployment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(on(emu, "run", "--deployment", deployment, "text=deployed")) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "hello deployed\n"
+    prediction_id = captured.err.split()[1]  # "prediction ID (deployment ...) created"
+    prediction = client_of(emu).predictions.get(prediction_id)
+    assert prediction.dict()["deployment"] == deployment
+    assert prediction.version == HELLO_WORLD_VERSION
+
+
+def test_a_deployments_input_is_checked_by_its_versions_schema(
+    emu: Emulator, deployment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(on(emu, "run", deployment, "txt=typo", "--deployment")) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"error: deployment {deployment} has no input 'txt'; its inputs are:"
+    assert err[1].split() == ["text", "string", "required"]
+
+
+def test_run_of_a_deployment_without_the_option_says_how(
+    emu: Emulator, deployment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(on(emu, "run", deployment, "text=x")) == 3
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("error: Not found (HTTP 404)")
+    assert line.endswith(f"; if {deployment} is a deployment, run it with --deployment")
+
+
+def test_run_on_a_deployment_as_json(
+    emu: Emulator, deployment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(on(emu, "run", "--deployment", deployment, "text=j", "--json")) == 0
+    assert json.loads(capsys.readouterr().out)["output"] == "hello j"
 
 
 # -- Ctrl-C ------------------------------------------------------------------------------------

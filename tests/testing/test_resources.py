@@ -812,6 +812,19 @@ async def test_signed_download(
 
 
 @pytest.mark.anyio
+async def test_the_owner_downloads_with_the_token_and_no_signature(
+    client: httpx.AsyncClient, anonymous: httpx.AsyncClient
+) -> None:
+    # not in the spec: what `replicate files download ID` relies on
+    file_id = (await upload(client, b"mine", "mine.txt", "text/plain")).json()["id"]
+    response = await client.get(f"/files/{file_id}/download")
+    assert (response.status_code, response.content) == (200, b"mine")
+    assert response.headers["content-type"] == "text/plain"
+    problem(await anonymous.get(f"/files/{file_id}/download"), 401)
+    problem(await client.get("/files/nosuchfile/download"), 404)
+
+
+@pytest.mark.anyio
 async def test_files_expire_after_a_day(make_app: Callable[..., EmulatorApp]) -> None:
     now = [datetime(2024, 10, 15, 12, 0, tzinfo=UTC)]
     app = make_app(clock=lambda: now[0])
