@@ -26,7 +26,9 @@ server). Each retry of a failed request is announced on stderr as it is decided.
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 
 __all__ = ["main"]
 
@@ -43,7 +45,14 @@ def main(argv: list[str] | None = None) -> int:
 
         main(["run", "--emulator", "replicate/hello-world", "text=world"])  # prints hello world
     """
-    from replicate.cli._errors import EXIT_INTERRUPTED, EXIT_USAGE, UsageError, describe
+    from replicate.cli._errors import (
+        EXIT_INTERRUPTED,
+        EXIT_TERMINATED,
+        EXIT_USAGE,
+        Terminated,
+        UsageError,
+        describe,
+    )
     from replicate.cli._logging import debug_requests, retry_notices
     from replicate.cli._parser import parse
     from replicate.cli._session import open_session
@@ -60,9 +69,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.emulator and args.command == "emulator":
             raise UsageError("`replicate emulator` serves an emulator itself: drop --emulator")
-        with retry_notices(), debug_requests(args.debug), open_session(args) as session:
+        with (
+            _sigterm_interrupts(),
+            _warnings_as_lines(),
+            retry_notices(),
+            debug_requests(args.debug),
+            open_session(args) as session,
+        ):
             code: int = args.handler(session)
             return code
+    except Terminated:
+        sys.stderr.write("terminated\n")
+        return EXIT_TERMINATED
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return EXIT_INTERRUPTED
@@ -79,6 +97,43 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(line + "\n")
         sys.stderr.flush()
         return code
+
+
+@contextlib.contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """The library's warnings (``PredictionMayBeRunningWarning``, ...) as one line each on
+    stderr, ``warning: ...``, not Python's file-and-line format."""
+    import warnings
+
+    def show(message: Warning | str, *args: object, **kwargs: object) -> None:
+        sys.stderr.write(f"warning: {message}\n")
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """While a command runs, SIGTERM raises ``Terminated`` (a KeyboardInterrupt): what the
+    command started is canceled on the server, as on Ctrl-C, before it exits 143."""
+    import signal
+    import threading
+
+    from replicate.cli._errors import Terminated
+
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals reach the main thread only: nothing to install
+        return
+
+    def terminate(signum: int, frame: object) -> None:
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _stdout_closed() -> int:

@@ -16,12 +16,15 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_MODEL_FAILED",
     "EXIT_OK",
+    "EXIT_TERMINATED",
     "EXIT_USAGE",
     "MissingExtra",
     "NothingToCancel",
     "PredictionUnsuccessful",
+    "Terminated",
     "UsageError",
     "describe",
+    "interrupted",
 ]
 
 EXIT_OK = 0
@@ -33,6 +36,19 @@ EXIT_API_ERROR = 3
 """The API answered with an error, or could not be reached (and any unexpected error)."""
 EXIT_INTERRUPTED = 130
 """Ctrl-C (128 + SIGINT), after canceling the running prediction."""
+
+EXIT_TERMINATED = 143
+"""SIGTERM (128 + 15), after canceling what the command had started, as Ctrl-C does."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised as an interrupt, so that what is running is canceled as on Ctrl-C (the
+    library cancels on KeyboardInterrupt, this included)."""
+
+
+def interrupted(interrupt: KeyboardInterrupt) -> int:
+    """The exit code for an interrupt: 143 for SIGTERM (``Terminated``), else 130."""
+    return EXIT_TERMINATED if isinstance(interrupt, Terminated) else EXIT_INTERRUPTED
 
 
 class UsageError(Exception):
@@ -130,6 +146,10 @@ def describe(error: BaseException) -> tuple[int, str]:
         return EXIT_API_ERROR, _one_line(str(error)) or type(error).__name__
     if isinstance(error, OSError) and error.filename is not None:
         return EXIT_USAGE, f"{error.strerror or error}: {error.filename}"
+    if isinstance(error, ValueError) and not isinstance(error, UnicodeError):
+        # the library's word for a bad argument (a reference, a path segment, an input that
+        # JSON cannot carry), raised before any request
+        return EXIT_USAGE, _one_line(str(error))
     if isinstance(error, UnicodeEncodeError) and _is_surrogate(error):
         # text from the command line that is not valid UTF-8 (undecodable bytes, or a lone
         # surrogate escaped in JSON): JSON and URLs cannot carry it. The commands name the

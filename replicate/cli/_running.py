@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from replicate.cli._display import FINISHED, OutputLine, View, make_view, require_rich
-from replicate.cli._errors import EXIT_INTERRUPTED, EXIT_OK, PredictionUnsuccessful, UsageError
+from replicate.cli._errors import EXIT_OK, PredictionUnsuccessful, UsageError, interrupted
 from replicate.cli._format import print_json
 from replicate.cli._inputs import InputSchema, build_input
 from replicate.cli._outputs import OutputWriter, is_token_stream, output_schema
@@ -138,12 +138,10 @@ def run_command(session: Session) -> int:
     inputs = build_input(args.inputs, schema, target.label)
     try:
         prediction = _create(client, target, inputs, _create_params(args))
-    except KeyboardInterrupt:
-        _say(
-            "interrupted while creating the prediction; it may have been created "
-            "(see `replicate predictions list`)"
-        )
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as interrupt:
+        # the library has canceled what the create made, or warned that it may be running
+        _say("interrupted while creating the prediction")
+        return interrupted(interrupt)
     if args.no_wait:
         if args.json:
             print_json(prediction)
@@ -165,8 +163,9 @@ def run_command(session: Session) -> int:
         tokens = _TokenPrinter(view, line, guessing=False)
     try:
         _follow(prediction, target.label, view, tokens, client.poll_interval)
-    except KeyboardInterrupt:
-        return _cancel(client, prediction)
+    except KeyboardInterrupt as interrupt:
+        _cancel(client, prediction)
+        return interrupted(interrupt)
 
     if prediction.status != "succeeded":
         if args.json:
@@ -181,9 +180,9 @@ def run_command(session: Session) -> int:
     writer = OutputWriter(client, out_schema, output_dir)
     try:
         writer.save(prediction.output)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         _say("interrupted while saving the output files")
-        return EXIT_INTERRUPTED
+        return interrupted(interrupt)
     if args.json:
         print_json(prediction)
     elif tokens is None or not tokens.printed:
@@ -369,7 +368,7 @@ class _TokenPrinter:
             self._last = "\n"
 
 
-def _cancel(client: Client, prediction: Prediction) -> int:
+def _cancel(client: Client, prediction: Prediction) -> None:
     import httpx
 
     from replicate.cli._errors import describe
@@ -384,7 +383,6 @@ def _cancel(client: Client, prediction: Prediction) -> int:
         _say(f"could not cancel prediction {prediction.id}: {describe(error)[1]}")
     else:
         _say(f"prediction {prediction.id} is {canceled.status}")
-    return EXIT_INTERRUPTED
 
 
 def _say(line: str) -> None:

@@ -433,6 +433,35 @@ def test_ctrl_c_cancels_the_prediction_and_exits_130(emu: Emulator, tmp_path: Pa
     assert client_of(emu).predictions.get(prediction_id).status == "canceled"
 
 
+def test_sigterm_cancels_the_prediction_and_exits_143(emu: Emulator, tmp_path: Path) -> None:
+    args = on(emu, "run", "replicate/slow", "seconds=10", "--logs")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "replicate", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=fresh_env(),
+        cwd=tmp_path,
+    )
+    try:
+        assert process.stderr is not None
+        first = process.stderr.readline()  # "prediction ID (replicate/slow) created"
+        prediction_id = first.split()[1]
+        line = first
+        while "processing" not in line:
+            line = process.stderr.readline()
+            assert line, "the command ended before the prediction ran"
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=20)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 143, err
+    assert out == ""
+    assert f"prediction {prediction_id} is canceled" in err and "Traceback" not in err
+    assert client_of(emu).predictions.get(prediction_id).status == "canceled"
+
+
 def test_ctrl_c_in_process_cancels_the_prediction(
     emu: Emulator, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
