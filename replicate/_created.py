@@ -17,10 +17,11 @@ Finding it: the account's predictions created since shortly before the request w
 (``GET /predictions?created_after=...``, newest first, a few pages at most), looked at up to
 three times over about a second (a request still being handled on the server is not listed
 yet), keeping those with the same input and version that no call of this process already
-holds: the newest is taken as this create's (one made before it is older), and an interrupt
-cancels only when exactly one such prediction is still running. An httpx trace tells whether
-the request's body was sent at all: when it was not, there is nothing to find. Nothing of this
-runs unless a create failed or was interrupted.
+holds: the newest is taken as this create's (one made before it is older). After an interrupt,
+one that has ended needs nothing; one still running is canceled; with several still running
+(the same input sent twice at once) none is canceled and the warning names them. An httpx
+trace tells whether the request's body started to be sent: before that there is nothing to
+find. Nothing of this runs unless a create failed or was interrupted.
 """
 
 from __future__ import annotations
@@ -204,12 +205,15 @@ class CreateAttempt:
         quick = self._quick()
         found: list[Prediction] = []
         with contextlib.suppress(Exception):
-            found = self._look(quick, running=True)
-        if len(found) == 1:
+            found = self._look(quick)
+        running = _running(found)
+        if found and not running:
+            return  # it has ended already: nothing runs on
+        if len(running) == 1:
             with contextlib.suppress(Exception):
-                quick.predictions.cancel(found[0].id)
+                quick.predictions.cancel(running[0].id)
                 return
-        self._warn(found)
+        self._warn(running)
 
     async def async_interrupted(self) -> None:
         """``interrupted``, shielded from the cancellation that caused it."""
@@ -221,12 +225,15 @@ class CreateAttempt:
         with anyio.move_on_after(FIND_TIMEOUT * 2, shield=True):
             quick = self._quick()
             with contextlib.suppress(Exception):
-                found = await self._async_look(quick, running=True)
-            if len(found) == 1:
+                found = await self._async_look(quick)
+            running = _running(found)
+            if found and not running:
+                return
+            if len(running) == 1:
                 with contextlib.suppress(Exception):
-                    await quick.predictions.async_cancel(found[0].id)
+                    await quick.predictions.async_cancel(running[0].id)
                     return
-        self._warn(found)
+        self._warn(_running(found))
 
     def _cancels(self) -> bool:
         return self._client.cancel_on_interrupt
@@ -256,7 +263,7 @@ class CreateAttempt:
     def _since(self) -> datetime.datetime:
         return datetime.datetime.fromtimestamp(self._sent_at - CLOCK_SLACK, datetime.UTC)
 
-    def _look(self, client: Client, *, running: bool = False) -> list[Prediction]:
+    def _look(self, client: Client) -> list[Prediction]:
         from replicate._generated import predictions_list
         from replicate.prediction import Prediction
 
@@ -265,17 +272,17 @@ class CreateAttempt:
             if delay:
                 client.clock.sleep(delay)
             page = runs._page(Prediction, ..., predictions_list, created_after=self._since())
-            found = self._matching(page.results, running)
+            found = self._matching(page.results)
             pages = 1
             while not found and page.next and pages < MAX_PAGES:
                 page = runs.list(page.next)
-                found = self._matching(page.results, running)
+                found = self._matching(page.results)
                 pages += 1
             if found:
                 return found
         return []
 
-    async def _async_look(self, client: Client, *, running: bool = False) -> list[Prediction]:
+    async def _async_look(self, client: Client) -> list[Prediction]:
         from replicate._generated import predictions_list
         from replicate.prediction import Prediction
 
@@ -285,19 +292,19 @@ class CreateAttempt:
                 await client.clock.async_sleep(delay)
             since = self._since()
             page = await runs._async_page(Prediction, ..., predictions_list, created_after=since)
-            found = self._matching(page.results, running)
+            found = self._matching(page.results)
             pages = 1
             while not found and page.next and pages < MAX_PAGES:
                 page = await runs.async_list(page.next)
-                found = self._matching(page.results, running)
+                found = self._matching(page.results)
                 pages += 1
             if found:
                 return found
         return []
 
-    def _matching(self, predictions: list[Prediction], running: bool) -> list[Prediction]:
-        """Those with this create's input (and version) that no call holds (and that have
-        not ended, with ``running``), newest first, as the API lists them."""
+    def _matching(self, predictions: list[Prediction]) -> list[Prediction]:
+        """Those with this create's input (and version) that no call holds, newest first, as
+        the API lists them."""
         claims = self._client._connections.claims
         reference = self._reference
         version = reference.version_id if reference.kind == "version" else None
@@ -307,6 +314,9 @@ class CreateAttempt:
             if prediction.id not in claims
             and prediction.input == self._input
             and (version is None or prediction.version == version)
-            and not (running and has_ended(prediction.status, prediction.completed_at))
         ]
         return found
+
+
+def _running(predictions: list[Prediction]) -> list[Prediction]:
+    return [p for p in predictions if not has_ended(p.status, p.completed_at)]
