@@ -171,19 +171,21 @@ class CreateAttempt:
         looking for it fails: the create's error is the one that matters)."""
         found: list[Prediction] = []
         with contextlib.suppress(Exception):
-            found = self._look(self._client)
+            found = self._look(self._quick())  # short: an outage must not hold the error long
         return self._adopt(found, error)
 
     async def async_recover(self, error: Exception) -> Prediction:
         found: list[Prediction] = []
         with contextlib.suppress(Exception):
-            found = await self._async_look(self._client)
+            found = await self._async_look(self._quick())
         return self._adopt(found, error)
 
     def _adopt(self, found: list[Prediction], error: Exception) -> Prediction:
         if not found:
             raise error
-        prediction = found[0]  # the newest: those made before this request are older
+        # the newest: those made before this request are older; bound to the caller's client
+        # (it was found through a quick one)
+        prediction = found[0].bind(self._client)
         self.claim(prediction)
         logger.info(
             "The answer to a create was lost (%s); carrying on with its prediction %s",
@@ -264,43 +266,55 @@ class CreateAttempt:
         return datetime.datetime.fromtimestamp(self._sent_at - CLOCK_SLACK, datetime.UTC)
 
     def _look(self, client: Client) -> list[Prediction]:
-        from replicate._generated import predictions_list
-        from replicate.prediction import Prediction
-
-        runs = client.predictions
+        """The matches, looked for up to ``len(FIND_DELAYS)`` times; a look that fails (the
+        list could not be read) counts as one that found nothing."""
         for delay in FIND_DELAYS:
             if delay:
                 client.clock.sleep(delay)
-            page = runs._page(Prediction, ..., predictions_list, created_after=self._since())
-            found = self._matching(page.results)
-            pages = 1
-            while not found and page.next and pages < MAX_PAGES:
-                page = runs.list(page.next)
-                found = self._matching(page.results)
-                pages += 1
-            if found:
-                return found
+            with contextlib.suppress(Exception):
+                found = self._scan(client)
+                if found:
+                    return found
         return []
 
-    async def _async_look(self, client: Client) -> list[Prediction]:
+    def _scan(self, client: Client) -> list[Prediction]:
         from replicate._generated import predictions_list
         from replicate.prediction import Prediction
 
         runs = client.predictions
+        page = runs._page(Prediction, ..., predictions_list, created_after=self._since())
+        found = self._matching(page.results)
+        pages = 1
+        while not found and page.next and pages < MAX_PAGES:
+            page = runs.list(page.next)
+            found = self._matching(page.results)
+            pages += 1
+        return found
+
+    async def _async_look(self, client: Client) -> list[Prediction]:
         for delay in FIND_DELAYS:
             if delay:
                 await client.clock.async_sleep(delay)
-            since = self._since()
-            page = await runs._async_page(Prediction, ..., predictions_list, created_after=since)
-            found = self._matching(page.results)
-            pages = 1
-            while not found and page.next and pages < MAX_PAGES:
-                page = await runs.async_list(page.next)
-                found = self._matching(page.results)
-                pages += 1
-            if found:
-                return found
+            with contextlib.suppress(Exception):
+                found = await self._async_scan(client)
+                if found:
+                    return found
         return []
+
+    async def _async_scan(self, client: Client) -> list[Prediction]:
+        from replicate._generated import predictions_list
+        from replicate.prediction import Prediction
+
+        runs = client.predictions
+        since = self._since()
+        page = await runs._async_page(Prediction, ..., predictions_list, created_after=since)
+        found = self._matching(page.results)
+        pages = 1
+        while not found and page.next and pages < MAX_PAGES:
+            page = await runs.async_list(page.next)
+            found = self._matching(page.results)
+            pages += 1
+        return found
 
     def _matching(self, predictions: list[Prediction]) -> list[Prediction]:
         """Those with this create's input (and version) that no call holds, newest first, as

@@ -175,3 +175,33 @@ def test_the_generated_layer_through_client_api_retries_and_raises_the_same(
     api.add("GET", "/v1/predictions/p2", cut(prediction("processing")))
     with pytest.raises(InvalidResponseError):
         get.sync("p2", client=client.with_options(max_retries=0).api)
+
+
+def test_a_lost_create_answer_is_looked_for_briefly_in_an_outage(
+    api: FakeAPI, waits: list[float]
+) -> None:
+    api.add("POST", "/v1/predictions", httpx.Response(500))
+    api.add("GET", "/v1/predictions", httpx.Response(503))
+    client = make_client(api)  # 5 retries for its own calls
+    with pytest.raises(ReplicateError) as raised:
+        client.predictions.create(VERSION, {"text": "Alice"})
+    assert raised.value.status == 500  # the create's own error, not the search's
+    looks = [r for r in api.requests if r.method == "GET"]
+    assert len(looks) == 6  # three looks, each retried once at most
+    assert sum(waits) < 5
+
+
+def test_a_found_prediction_waits_with_the_callers_client(api: FakeAPI) -> None:
+    api.add("POST", "/v1/predictions", httpx.RemoteProtocolError("dropped"))
+    found = prediction("starting", created_at="2026-11-30T10:00:00Z")
+    api.json("GET", "/v1/predictions", {"results": [found], "next": None, "previous": None})
+    api.add(
+        "GET",
+        GET,
+        httpx.Response(503),
+        httpx.Response(503),
+        httpx.Response(200, json=prediction("succeeded", output="hi")),
+    )
+    client = make_client(api, max_retries=3)
+    assert client.run(f"acme/hello:{VERSION}", {"text": "Alice"}, wait=False) == "hi"
+    assert [r.method for r in api.requests].count("POST") == 1
