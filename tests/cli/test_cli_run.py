@@ -403,7 +403,12 @@ def test_run_on_a_deployment_as_json(
 # -- Ctrl-C ------------------------------------------------------------------------------------
 
 
-def test_ctrl_c_cancels_the_prediction_and_exits_130(emu: Emulator, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("sent", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"]
+)
+def test_a_signal_cancels_the_prediction_and_exits_128_plus_its_number(
+    emu: Emulator, tmp_path: Path, sent: signal.Signals, code: int
+) -> None:
     args = on(emu, "run", "replicate/slow", "seconds=10", "--logs")
     process = subprocess.Popen(
         [sys.executable, "-m", "replicate", *args],
@@ -421,44 +426,15 @@ def test_ctrl_c_cancels_the_prediction_and_exits_130(emu: Emulator, tmp_path: Pa
         while "processing" not in line:
             line = process.stderr.readline()
             assert line, "the command ended before the prediction ran"
-        process.send_signal(signal.SIGINT)
+        process.send_signal(sent)
         out, err = process.communicate(timeout=20)
     finally:
         process.kill()
         process.wait()
-    assert process.returncode == 130
+    assert process.returncode == code, err
     assert out == ""
     assert f"prediction {prediction_id} is canceled" in err
     assert "Traceback" not in err
-    assert client_of(emu).predictions.get(prediction_id).status == "canceled"
-
-
-def test_sigterm_cancels_the_prediction_and_exits_143(emu: Emulator, tmp_path: Path) -> None:
-    args = on(emu, "run", "replicate/slow", "seconds=10", "--logs")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "replicate", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=fresh_env(),
-        cwd=tmp_path,
-    )
-    try:
-        assert process.stderr is not None
-        first = process.stderr.readline()  # "prediction ID (replicate/slow) created"
-        prediction_id = first.split()[1]
-        line = first
-        while "processing" not in line:
-            line = process.stderr.readline()
-            assert line, "the command ended before the prediction ran"
-        process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=20)
-    finally:
-        process.kill()
-        process.wait()
-    assert process.returncode == 143, err
-    assert out == ""
-    assert f"prediction {prediction_id} is canceled" in err and "Traceback" not in err
     assert client_of(emu).predictions.get(prediction_id).status == "canceled"
 
 
