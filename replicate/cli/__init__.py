@@ -13,10 +13,10 @@ COMMAND --help`` describes each.
 
 Dependencies: the parser is the standard library's argparse. The live view of ``run`` and
 ``stream`` (spinner, status, elapsed time, progress bar) uses rich, from the ``cli`` extra
-(``pip install 'replicate-client[cli]'``); without it those two commands say so and exit with
-code 2, unless ``--json`` or ``--no-wait`` is given, which show no live view. Every other
-command needs only the base install; ``--emulator`` and ``emulator`` need the ``emulator``
-extra. ``import replicate`` never imports this package, nor rich.
+(``pip install -e '.[cli]'`` in a checkout, or the wheel with ``[cli]``); without it those
+two commands say so and exit with code 2, unless ``--json`` or ``--no-wait`` is given, which
+show no live view. Every other command needs only the base install; ``--emulator`` and
+``emulator`` need the ``emulator`` extra. ``import replicate`` never imports this package, nor rich.
 
 Exit codes: 0 success, 1 the model failed or was canceled (or a cancel found it already
 ended), 2 usage error (any bad argument, input, option or environment variable), 3 API or

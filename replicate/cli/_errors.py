@@ -74,7 +74,8 @@ class MissingExtra(UsageError):
 
     def __init__(self, extra: str, feature: str) -> None:
         super().__init__(
-            f"{feature} needs the '{extra}' extra: pip install 'replicate-client[{extra}]'"
+            f"{feature} needs the '{extra}' extra: pip install -e '.[{extra}]' in a checkout "
+            f"of replicate-client, or pip install 'dist/<wheel>.whl[{extra}]'"
         )
 
 

@@ -151,7 +151,7 @@ def test_without_rich_the_live_view_names_the_extra(
     args = ["--base-url", emu.base_url, "--token", emu.api_token]
     assert main(["run", "replicate/hello-world", "text=x", *args]) == 2
     line = one_error_line(capsys.readouterr().err)
-    assert "pip install 'replicate-client[cli]'" in line
+    assert "pip install -e '.[cli]'" in line
 
     # --json shows no live view, so it works without rich; so do the other commands
     assert main(["run", "replicate/hello-world", "text=x", "--json", *args]) == 0
@@ -171,6 +171,6 @@ def test_without_the_emulator_extra_emulator_names_it(
     monkeypatch.delitem(vars(replicate.testing), "Emulator", raising=False)
     assert main(["run", "--emulator", "replicate/hello-world", "text=x"]) == 2
     line = one_error_line(capsys.readouterr().err)
-    assert "pip install 'replicate-client[emulator]'" in line
+    assert "pip install -e '.[emulator]'" in line
     assert main(["emulator"]) == 2
-    assert "pip install 'replicate-client[emulator]'" in capsys.readouterr().err
+    assert "pip install -e '.[emulator]'" in capsys.readouterr().err
