@@ -1,0 +1,78 @@
+"""Pacing creates: even spacing at the asked pace, slowed on 429 once per pace, recovered."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from replicate._clock import Clock
+from replicate._pace import (
+    MIN_PER_MINUTE,
+    RECOVERY_PERIOD,
+    Pacer,
+    create_interval,
+    recovered,
+    slowed,
+)
+
+
+class FrozenClock(Clock):
+    """Time that moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def test_creates_are_spread_evenly_at_the_asked_pace() -> None:
+    assert create_interval(600) == pytest.approx(0.1)
+    assert create_interval(6) == pytest.approx(10.0)
+    with pytest.raises(ValueError, match="positive"):
+        create_interval(0)
+
+
+def test_a_429_halves_the_pace_but_never_below_the_floor() -> None:
+    assert slowed(600) == 300
+    assert slowed(1.5) == MIN_PER_MINUTE
+
+
+def test_the_pace_recovers_after_calm_periods_up_to_what_was_asked() -> None:
+    assert recovered(300, 600, RECOVERY_PERIOD / 2) == 300
+    assert recovered(300, 600, RECOVERY_PERIOD) == pytest.approx(375)
+    assert recovered(300, 600, RECOVERY_PERIOD * 100) == 600
+
+
+def test_many_429s_answered_at_one_pace_slow_it_down_once() -> None:
+    clock = FrozenClock()
+    pacer = Pacer(600, clock=clock)
+    pace = 0  # the slot every create in flight was given at
+    for _ in range(5):
+        pacer.throttled(pace, retry_after=2.0)
+    assert pacer.per_minute == 300
+    assert pacer.throttles == 5
+    later = pacer._pace
+    pacer.throttled(later, retry_after=None)  # a 429 at the new pace: slower again
+    assert pacer.per_minute == 150
+
+
+def test_a_429_pauses_every_create_for_its_retry_after() -> None:
+    waits: list[float] = []
+
+    class Recording(FrozenClock):
+        async def async_sleep(self, seconds: float) -> None:
+            waits.append(seconds)
+            self.now += seconds
+
+    clock = Recording()
+    pacer = Pacer(6000, clock=clock)
+
+    async def main() -> None:
+        pace = await pacer.slot()
+        pacer.throttled(pace, retry_after=7.0)
+        await pacer.slot()
+
+    asyncio.run(main())
+    assert waits == [pytest.approx(7.0)]
