@@ -12,8 +12,10 @@ The rules:
   (as it does for accounts without a payment method).
 - A 429 answers a create the server refused without acting on it: every create waits for its
   ``Retry-After`` (or a backoff when it sends none), then the pace is halved, once per pace:
-  the creates already sent at the old pace answer 429 too, and count as the same news. The
-  pace never goes below ``MIN_PER_MINUTE``.
+  the creates already sent at the old pace answer 429 too, and count as the same news. It never
+  goes below one create per ``Retry-After`` (a server that frees a slot in that time accepts
+  that pace at worst, so a storm of 429s with a short ``Retry-After`` does not crawl), nor below
+  ``MIN_PER_MINUTE``.
 - After ``RECOVERY_PERIOD`` seconds without a 429, the pace grows by ``RECOVERY_FACTOR``, up to
   what was asked: a limit that was lowered for a while is used again once it is back.
 """
@@ -73,15 +75,21 @@ def create_interval(per_minute: float) -> float:
     return 60.0 / per_minute
 
 
-def slowed(per_minute: float) -> float:
-    """The pace after a 429.
+def slowed(per_minute: float, retry_after: float | None = None) -> float:
+    """The pace after a 429 that said to wait ``retry_after`` seconds.
 
     Example::
 
         slowed(600)  # 300.0
+        slowed(600, retry_after=0.2)  # 300.0: one create per 0.2 s would be 300 a minute
+        slowed(6000, retry_after=0.1)  # 3000.0
+        slowed(3000, retry_after=0.1)  # 1500.0, then 750, then 600: one per Retry-After
         slowed(1.5)  # 1.0: never below MIN_PER_MINUTE
     """
-    return max(MIN_PER_MINUTE, per_minute * SLOWDOWN)
+    floor = MIN_PER_MINUTE
+    if retry_after is not None and retry_after > 0:
+        floor = max(floor, 60.0 / retry_after)
+    return min(per_minute, max(floor, per_minute * SLOWDOWN))
 
 
 def recovered(per_minute: float, target: float, calm: float) -> float:
@@ -153,7 +161,7 @@ class Pacer:
         self._calm_since = self._paused_until
         if pace == self._pace:
             self._pace += 1
-            self._set(slowed(self.per_minute))
+            self._set(slowed(self.per_minute, retry_after))
         return pause
 
     def _recover(self, now: float) -> None:

@@ -39,6 +39,12 @@ def test_a_429_halves_the_pace_but_never_below_the_floor() -> None:
     assert slowed(1.5) == MIN_PER_MINUTE
 
 
+def test_a_429_never_slows_below_one_create_per_retry_after() -> None:
+    assert slowed(750, retry_after=0.1) == 600  # not 375: the server frees a slot every 0.1 s
+    assert slowed(600, retry_after=0.1) == 600
+    assert slowed(600, retry_after=30) == 300
+
+
 def test_the_pace_recovers_after_calm_periods_up_to_what_was_asked() -> None:
     assert recovered(300, 600, RECOVERY_PERIOD / 2) == 300
     assert recovered(300, 600, RECOVERY_PERIOD) == pytest.approx(375)
@@ -50,7 +56,7 @@ def test_many_429s_answered_at_one_pace_slow_it_down_once() -> None:
     pacer = Pacer(600, clock=clock)
     pace = 0  # the slot every create in flight was given at
     for _ in range(5):
-        pacer.throttled(pace, retry_after=2.0)
+        pacer.throttled(pace, retry_after=20.0)
     assert pacer.per_minute == 300
     assert pacer.throttles == 5
     later = pacer._pace
