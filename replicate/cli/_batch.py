@@ -371,7 +371,7 @@ def _summary(stats: BatchStats, output: Path, total: int | None) -> None:
     _say(", ".join(parts) + f"; results in {output}")
     for reason, count in sorted(stats.failures.items(), key=lambda item: -item[1]):
         _say(f"  {count} failed: {reason}")
-    if stats.predict_time:
+    if stats.predict_time >= 0.1:  # below that, a line of noise
         _say(f"predict time: {_duration(stats.predict_time)} in all")
     if stats.throttled:
         _say(
