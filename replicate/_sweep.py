@@ -21,6 +21,10 @@ The rules:
 - The first sweep comes ``FIRST_SWEEP_DELAY`` after the first prediction is watched; then the
   delay doubles, up to the client's ``poll_interval`` while sweeps see predictions end, and up
   to ``MAX_SWEEP_DELAY`` while they do not (a long model costs a request every few seconds).
+  A sweep that read more than two pages waits half a ``poll_interval`` per page before the
+  next: the list is read at ``2 / poll_interval`` pages a second at most (4 by default),
+  however many predictions are running; noticing an end takes a little longer only when
+  very many long predictions run at once.
 - A watched prediction the sweeps have not shown for ``STRAGGLER_GRACE`` seconds (one far older
   than the rest, a list lagging behind, many other predictions in its window) is fetched on its
   own, then again after a delay that doubles up to ``MAX_STRAGGLER_DELAY``.
@@ -93,19 +97,20 @@ def sweep_window(
     return min(times) - SLACK, max(times) + SLACK
 
 
-def next_sweep_delay(delay: float, ended: int, poll_interval: float) -> float:
-    """The delay before the next sweep, after one with ``delay`` that saw ``ended`` end.
+def next_sweep_delay(delay: float, ended: int, poll_interval: float, pages: int = 1) -> float:
+    """The delay before the next sweep, after one with ``delay`` that saw ``ended`` end in
+    ``pages`` pages.
 
     Example::
 
         next_sweep_delay(0.05, 1, 0.5)  # 0.1
         next_sweep_delay(0.5, 3, 0.5)  # 0.5: predictions are ending, keep up with them
         next_sweep_delay(0.5, 0, 0.5)  # 1.0: nothing ends, back off (up to 5 s)
+        next_sweep_delay(0.5, 3, 0.5, pages=8)  # 2.0: 4 pages a second at most
     """
-    grown = delay * 2.0
-    if ended:
-        return min(grown, poll_interval)
-    return min(grown, max(poll_interval, MAX_SWEEP_DELAY))
+    ceiling = poll_interval if ended else max(poll_interval, MAX_SWEEP_DELAY)
+    floor = pages * poll_interval / 2 if pages > 2 else 0.0
+    return max(min(delay * 2.0, ceiling), floor)
 
 
 def page_cap(watched: int) -> int:
@@ -194,6 +199,7 @@ class Sweeper:
                 await self._wake.wait()
                 delay = FIRST_SWEEP_DELAY
             await client.clock.async_sleep(delay)
+            before = self.requests
             try:
                 ended = await self.sweep()
             except Exception as error:
@@ -201,7 +207,8 @@ class Sweeper:
                 ended = 0
             else:
                 outage.ended()
-            delay = next_sweep_delay(delay, ended, client.poll_interval)
+            pages = self.requests - before
+            delay = next_sweep_delay(delay, ended, client.poll_interval, pages)
 
     async def sweep(self) -> int:
         """One sweep (see the module's rules); returns how many predictions ended."""

@@ -33,3 +33,8 @@ def test_a_sweep_reads_enough_pages_for_the_watched_predictions() -> None:
     assert page_cap(1) == 2
     assert page_cap(150) == 3
     assert page_cap(1000) == 20
+
+
+def test_the_list_is_read_at_a_few_pages_a_second_however_many_predictions_run() -> None:
+    assert next_sweep_delay(0.5, ended=5, poll_interval=0.5, pages=1) == 0.5
+    assert next_sweep_delay(0.5, ended=5, poll_interval=0.5, pages=8) == 2.0  # 4 pages/s
