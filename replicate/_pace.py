@@ -7,9 +7,11 @@ stays light).
 The rules:
 
 - Creates are spread evenly at ``per_minute`` (600 by default, the API's published limit):
-  one every ``60 / per_minute`` seconds, with no burst. So no window of a minute ever holds more
-  than the limit, whether the server counts in a sliding window or a bucket with a burst of 1
-  (as it does for accounts without a payment method).
+  one every ``60 / per_minute`` seconds. A create sent late (the event loop was busy) may be
+  caught up on, by a quarter of a second's worth of creates at most (``burst``), and the pace is
+  lowered by that much, so that no window of a minute ever holds more than ``per_minute``,
+  whether the server counts in a sliding window or in a bucket with a burst of 1 (as it does
+  for accounts without a payment method).
 - A 429 answers a create the server refused without acting on it: every create waits for its
   ``Retry-After`` (or a backoff when it sends none), then the pace is halved, once per pace:
   the creates already sent at the old pace answer 429 too, and count as the same news. It never
@@ -39,6 +41,7 @@ __all__ = [
     "RECOVERY_PERIOD",
     "SLOWDOWN",
     "Pacer",
+    "burst",
     "create_interval",
     "recovered",
     "slowed",
@@ -73,6 +76,17 @@ def create_interval(per_minute: float) -> float:
     if not per_minute > 0 or math.isinf(per_minute):
         raise ValueError(f"the pace must be a positive number of creates a minute: {per_minute}")
     return 60.0 / per_minute
+
+
+def burst(per_minute: float) -> int:
+    """Creates that may be sent back to back to catch up: a quarter of a second's worth.
+
+    Example::
+
+        burst(600)  # 2
+        burst(6)  # 1: no catching up at 6 a minute
+    """
+    return max(1, int(per_minute // 240))
 
 
 def slowed(per_minute: float, retry_after: float | None = None) -> float:
@@ -145,7 +159,15 @@ class Pacer:
                 await clock.async_sleep(self._paused_until - now)
                 continue
             self._recover(now)
-            await self._limit().acquire()
+            limiter = self._limiter
+            if limiter is None:
+                limiter = self._limit()
+                size = int(limiter.max_rate)
+                if size > 1:
+                    # a new limiter starts full but for one slot: the burst is for catching
+                    # up on late creates, never a rush at the start (or after a 429)
+                    await limiter.acquire(size - 1)
+            await limiter.acquire()
             if clock.monotonic() >= self._paused_until:  # no 429 came while waiting
                 return self._pace
 
@@ -182,6 +204,9 @@ class Pacer:
         if limiter is None:
             from aiolimiter import AsyncLimiter
 
-            # a bucket of one: no burst, one create every interval
-            limiter = self._limiter = AsyncLimiter(1, create_interval(self.per_minute))
+            # a bucket of `burst` creates, filled at the pace less the burst: in any minute,
+            # burst + (per_minute - burst) creates at most
+            size = burst(self.per_minute)
+            paced = max(self.per_minute - (size - 1), MIN_PER_MINUTE)
+            limiter = self._limiter = AsyncLimiter(size, size * create_interval(paced))
         return limiter

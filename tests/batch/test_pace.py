@@ -11,6 +11,7 @@ from replicate._pace import (
     MIN_PER_MINUTE,
     RECOVERY_PERIOD,
     Pacer,
+    burst,
     create_interval,
     recovered,
     slowed,
@@ -32,6 +33,27 @@ def test_creates_are_spread_evenly_at_the_asked_pace() -> None:
     assert create_interval(6) == pytest.approx(10.0)
     with pytest.raises(ValueError, match="positive"):
         create_interval(0)
+
+
+def test_late_creates_are_caught_up_on_by_a_quarter_second_at_most() -> None:
+    assert burst(6) == burst(200) == 1
+    assert burst(600) == 2
+    assert burst(6000) == 25
+
+
+def test_no_minute_holds_more_creates_than_the_pace() -> None:
+    pacer = Pacer(600, clock=FrozenClock())
+
+    async def count() -> int:
+        loop = asyncio.get_running_loop()
+        started, sent = loop.time(), 0
+        while loop.time() - started < 1.5:
+            await pacer.slot()
+            sent += 1
+        return sent
+
+    # 1.5 s at 10 a second, plus the burst of 2: never more (a slow machine sends fewer)
+    assert asyncio.run(count()) <= 17
 
 
 def test_a_429_halves_the_pace_but_never_below_the_floor() -> None:
