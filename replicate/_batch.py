@@ -250,7 +250,7 @@ class BatchEngine:
         try:
             for position, row in enumerate(self._rows, 1):
                 key, input = _split(row, position)
-                if not isinstance(key, int):
+                if isinstance(row, Row):  # positions are unique; keys of one's own may not be
                     if key in seen:
                         raise ValueError(f"row {position}: the key {key!r} is used twice")
                     seen.add(key)
