@@ -276,3 +276,27 @@ def test_ctrl_c_cancels_running_predictions_unless_detached_and_a_rerun_finishes
     assert sorted(results(tmp_path / "results.jsonl")) == [1, 2, 3, 4, 5]
     # canceled rows are run again; detached ones are waited for, not created again
     assert len(server_texts(emu, prefix)) == (5 if detach else 10)
+
+
+def test_rows_can_come_on_stdin(
+    emu: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    stdin = io.TextIOWrapper(io.BytesIO(b'{"text": "piped-1"}\n\n{"text": "piped-2"}\n'))
+    monkeypatch.setattr(sys, "stdin", stdin)
+    out = tmp_path / "results.jsonl"
+    assert main(on(emu, "batch", "me/echo", "--input", "-", "--output", str(out))) == 0
+    assert {key: row["output"] for key, row in results(out).items()} == {
+        1: "echo piped-1",
+        3: "echo piped-2",  # the line number, blank lines counted
+    }
+
+
+def test_the_progress_line_tells_done_failed_running_rate_and_time_left() -> None:
+    from replicate.batch import BatchStats
+    from replicate.cli._batch import _progress_line
+
+    stats = BatchStats(per_minute=600, skipped=10, succeeded=25, failed=5, running=12)
+    line = _progress_line(stats, total=100, elapsed=60.0)
+    assert line == "40/100 done (5 failed), 12 running, 30/min, about 2 min 0 s left"
