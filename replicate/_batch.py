@@ -434,6 +434,7 @@ class BatchEngine:
         """Record ``result``: its row in the results file, and the counts."""
         self._journal.result(result.to_json())
         stats = self.stats
+        stats.wait_requests = self._sweeper.requests
         if result.status == "succeeded":
             stats.succeeded += 1
         else:
