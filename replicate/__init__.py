@@ -25,6 +25,7 @@ __all__ = [
     "__version__",
     "async_paginate",
     "async_run",
+    "async_run_batch",
     "async_stream",
     "collections",
     "default_client",
@@ -35,6 +36,7 @@ __all__ = [
     "paginate",
     "predictions",
     "run",
+    "run_batch",
     "stream",
     "trainings",
     "webhooks",
@@ -57,6 +59,8 @@ if TYPE_CHECKING:
     async_run = default_client.async_run
     stream = default_client.stream
     async_stream = default_client.async_stream
+    run_batch = default_client.run_batch
+    async_run_batch = default_client.async_run_batch
     collections: Collections
     deployments: Deployments
     files: Files
@@ -73,6 +77,8 @@ _DEFAULT_CLIENT_ATTRIBUTES = frozenset(
         "async_run",
         "stream",
         "async_stream",
+        "run_batch",
+        "async_run_batch",
         "collections",
         "deployments",
         "files",
@@ -87,6 +93,7 @@ _DEFAULT_CLIENT_ATTRIBUTES = frozenset(
 _SUBMODULES = frozenset(
     {
         "account",
+        "batch",
         "client",
         "collection",
         "deployment",

@@ -22,6 +22,10 @@ one that has ended needs nothing; one still running is canceled; with several st
 (the same input sent twice at once) none is canceled and the warning names them. An httpx
 trace tells whether the request's body started to be sent: before that there is nothing to
 find. Nothing of this runs unless a create failed or was interrupted.
+
+A batch (``replicate._batch``) asks the same question after a crash, for a create that its
+journal says was sent but never answered: ``CreateAttempt.resumed`` takes the input's digest
+and the time it was sent from the journal, and ``async_find`` gives the prediction or None.
 """
 
 from __future__ import annotations
@@ -106,6 +110,7 @@ class CreateAttempt:
     __slots__ = (
         "_body_sent",
         "_client",
+        "_digest",
         "_input",
         "_reference",
         "_sent_at",
@@ -129,9 +134,45 @@ class CreateAttempt:
         self._traced = False
         self._traceable = client._connections.traced(sync=sync)
         self._body_sent = False
+        self._digest: str | None = None
         extensions = dict(request.get("extensions") or {})
         extensions["trace"] = self._trace if sync else self._atrace
         request["extensions"] = extensions
+
+    @classmethod
+    def resumed(
+        cls, client: Client, reference: Reference, digest: str, sent_at: float
+    ) -> CreateAttempt:
+        """A create sent by an earlier process, known by its input's digest
+        (``replicate._journal.input_digest``) and the Unix time it was sent.
+
+        Example::
+
+            attempt = CreateAttempt.resumed(client, reference, pending.digest, pending.sent_at)
+            prediction = await attempt.async_find()  # None: it never reached the server
+        """
+        attempt = object.__new__(cls)
+        attempt._client = client
+        attempt._reference = reference
+        attempt._input = None
+        attempt._digest = digest
+        attempt._sent_at = sent_at
+        attempt._traced = False
+        attempt._traceable = False
+        attempt._body_sent = True  # it may have been: only a look can tell
+        return attempt
+
+    async def async_find(self) -> Prediction | None:
+        """The prediction this create made, claimed, or None when none can be found (also
+        when looking fails: the caller decides whether to create it again)."""
+        found: list[Prediction] = []
+        with contextlib.suppress(Exception):
+            found = await self._async_look(self._client)
+        found = self._unclaimed(found)
+        if not found:
+            return None
+        self.claim(found[0])
+        return found[0]
 
     # -- what the transport says it did ---------------------------------------------------------
 
@@ -180,7 +221,13 @@ class CreateAttempt:
             found = await self._async_look(self._quick())
         return self._adopt(found, error)
 
+    def _unclaimed(self, found: list[Prediction]) -> list[Prediction]:
+        """``found`` without those another call claimed while this one was looking."""
+        claims = self._client._connections.claims
+        return [prediction for prediction in found if prediction.id not in claims]
+
     def _adopt(self, found: list[Prediction], error: Exception) -> Prediction:
+        found = self._unclaimed(found)
         if not found:
             raise error
         # the newest: those made before this request are older; bound to the caller's client
@@ -262,8 +309,19 @@ class CreateAttempt:
 
     # -- finding it ----------------------------------------------------------------------------
 
-    def _since(self) -> datetime.datetime:
-        return datetime.datetime.fromtimestamp(self._sent_at - CLOCK_SLACK, datetime.UTC)
+    def _window(self) -> dict[str, datetime.datetime]:
+        """The list's filter: created since shortly before the request was sent, and, for a
+        create of an earlier process (looked for long after), until shortly after it."""
+        window = {
+            "created_after": datetime.datetime.fromtimestamp(
+                self._sent_at - CLOCK_SLACK, datetime.UTC
+            )
+        }
+        if self._digest is not None:
+            window["created_before"] = datetime.datetime.fromtimestamp(
+                self._sent_at + CLOCK_SLACK, datetime.UTC
+            )
+        return window
 
     def _look(self, client: Client) -> list[Prediction]:
         """The matches, looked for up to ``len(FIND_DELAYS)`` times; a look that fails (the
@@ -282,7 +340,7 @@ class CreateAttempt:
         from replicate.prediction import Prediction
 
         runs = client.predictions
-        page = runs._page(Prediction, ..., predictions_list, created_after=self._since())
+        page = runs._page(Prediction, ..., predictions_list, **self._window())
         found = self._matching(page.results)
         pages = 1
         while not found and page.next and pages < MAX_PAGES:
@@ -306,8 +364,8 @@ class CreateAttempt:
         from replicate.prediction import Prediction
 
         runs = client.predictions
-        since = self._since()
-        page = await runs._async_page(Prediction, ..., predictions_list, created_after=since)
+        window = self._window()
+        page = await runs._async_page(Prediction, ..., predictions_list, **window)
         found = self._matching(page.results)
         pages = 1
         while not found and page.next and pages < MAX_PAGES:
@@ -315,6 +373,13 @@ class CreateAttempt:
             found = self._matching(page.results)
             pages += 1
         return found
+
+    def _same_input(self, input: Any) -> bool:
+        if self._digest is None:
+            return bool(input == self._input)
+        from replicate._journal import input_digest
+
+        return input is not None and input_digest(input) == self._digest
 
     def _matching(self, predictions: list[Prediction]) -> list[Prediction]:
         """Those with this create's input (and version) that no call holds, newest first, as
@@ -326,7 +391,7 @@ class CreateAttempt:
             prediction
             for prediction in predictions
             if prediction.id not in claims
-            and prediction.input == self._input
+            and self._same_input(prediction.input)
             and (version is None or prediction.version == version)
         ]
         return found

@@ -10,7 +10,7 @@ import platform
 import sys
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
@@ -19,6 +19,7 @@ import httpx
 from replicate import __version__
 from replicate._clock import Clock
 from replicate._created import Claims
+from replicate._pace import DEFAULT_PER_MINUTE
 from replicate._retry import (
     DECODE_ERRORS,
     DEFAULT_MAX_RETRIES,
@@ -27,14 +28,17 @@ from replicate._retry import (
     retry_undecodable,
     send_with_retries,
 )
+from replicate.batch import DEFAULT_CONCURRENCY
 from replicate.exceptions import InvalidResponseError, ReplicateError
 
 if TYPE_CHECKING:
     import asyncio
 
     from replicate._api import APIClient
+    from replicate._batch import AsyncBatch, Batch, BatchEngine
     from replicate._stream import ServerSentEvent
     from replicate.account import Accounts
+    from replicate.batch import Row
     from replicate.collection import Collections
     from replicate.deployment import Deployments
     from replicate.file import Files
@@ -428,6 +432,102 @@ class Client:
         from replicate._run import async_stream
 
         return await async_stream(self, ref, input, use_file_output=use_file_output, **params)
+
+    def run_batch(
+        self,
+        ref: str | Model | Version | ModelVersionIdentifier,
+        rows: Iterable[Row | Mapping[str, Any]],
+        *,
+        journal: str | os.PathLike[str] | None = None,
+        output_dir: str | os.PathLike[str] | None = None,
+        per_minute: float = DEFAULT_PER_MINUTE,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        retry_failed: bool = False,
+        detach: bool = False,
+        **params: Unpack[PredictionParams],
+    ) -> Batch:
+        """Run a model on every row, and yield each row's ``BatchResult`` as it finishes.
+
+        ``rows`` is any iterable, read as slots free up (a generator over a file keeps memory
+        flat): input mappings, keyed by their 1-based position, or ``replicate.batch.Row``s
+        with keys of their own. Creates are paced at ``per_minute`` (the API's 600 by default),
+        slowing down on 429s; at most ``concurrency`` rows are in flight; waiting goes through
+        the predictions list. ``journal`` (a JSON Lines results file, with a ``.journal``
+        sidecar) makes it resumable: run the same call again after a crash, ``kill -9`` or
+        Ctrl-C, and finished rows are skipped, running predictions waited for, and no
+        prediction is created twice; ``retry_failed=True`` runs failed rows again.
+        ``output_dir`` saves output files (their paths replace their URLs in the results).
+        Ctrl-C cancels running predictions (``detach=True`` leaves them running). Other
+        options (``webhook=``, ``file_encoding_strategy=``, ``cancel_after=``) go to every
+        prediction. See ``replicate._batch`` for every rule.
+
+        Example::
+
+            rows = ({"text": name} for name in ("Alice", "Bob"))
+            for result in client.run_batch("replicate/hello-world", rows, journal="out.jsonl"):
+                print(result.key, result.status, result.output)
+        """
+        from replicate._batch import Batch
+
+        return Batch(self._batch_engine(ref, rows, locals(), params))
+
+    def async_run_batch(
+        self,
+        ref: str | Model | Version | ModelVersionIdentifier,
+        rows: Iterable[Row | Mapping[str, Any]],
+        *,
+        journal: str | os.PathLike[str] | None = None,
+        output_dir: str | os.PathLike[str] | None = None,
+        per_minute: float = DEFAULT_PER_MINUTE,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        retry_failed: bool = False,
+        detach: bool = False,
+        **params: Unpack[PredictionParams],
+    ) -> AsyncBatch:
+        """``run_batch``, asynchronously (asyncio): ``async for`` over the results.
+
+        Cancelling the iterating task stops the batch as Ctrl-C does.
+
+        Example::
+
+            async with client.async_run_batch("replicate/hello-world", rows) as batch:
+                async for result in batch:
+                    print(result.key, result.output)
+        """
+        from replicate._batch import AsyncBatch
+
+        return AsyncBatch(self._batch_engine(ref, rows, locals(), params))
+
+    def _batch_engine(
+        self,
+        ref: str | Model | Version | ModelVersionIdentifier,
+        rows: Iterable[Row | Mapping[str, Any]],
+        given: dict[str, Any],
+        params: PredictionParams,
+    ) -> BatchEngine:
+        from pathlib import Path
+
+        from replicate._batch import BatchEngine
+        from replicate.identifier import Reference
+        from replicate.prediction import CreateOptions
+
+        if isinstance(rows, Mapping | str | bytes):
+            raise TypeError("rows must be an iterable of input mappings (or Rows), one per row")
+        journal, output_dir = given["journal"], given["output_dir"]
+        if output_dir is not None:
+            Path(output_dir).mkdir(parents=True, exist_ok=True)
+        return BatchEngine(
+            self,
+            Reference.parse(ref),
+            rows,
+            options=CreateOptions.of(params, window=False),
+            journal=None if journal is None else Path(journal),
+            output_dir=None if output_dir is None else Path(output_dir),
+            per_minute=given["per_minute"],
+            concurrency=given["concurrency"],
+            retry_failed=given["retry_failed"],
+            detach=given["detach"],
+        )
 
     def search(self, query: str, *, limit: int = 20) -> SearchResults:
         """Search models, collections and documentation pages.
@@ -933,6 +1033,21 @@ class _Connections:
             client, self._sync = self._sync, self._given_sync
         if client is not None and client is not self._given_sync:
             client.close()
+
+    async def aclose_loop_pool(self) -> None:
+        """Close the async pool made for the running event loop, which is about to end (the
+        loop ``run_batch`` runs a batch on); a given ``async_http_client`` stays open."""
+        import asyncio
+
+        if self._given_async is not None:
+            return
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            previous = self._async_loop() if self._async_loop is not None else None
+            if self._async is None or previous is not loop:
+                return
+            client, self._async, self._async_loop = self._async, None, None
+        await client.aclose()
 
     async def aclose(self) -> None:
         self.close()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack, overload
@@ -238,6 +238,7 @@ class Predictions(RunNamespace[Prediction]):
         input: dict[str, Any] | None,
         options: CreateOptions,
         guard: _wait.Guard | None = None,
+        on_encoded: Callable[[Any], object] | None = None,
     ) -> Prediction:
         """Create a prediction on a parsed reference (``run``, models and deployments too).
 
@@ -245,10 +246,13 @@ class Predictions(RunNamespace[Prediction]):
         a cut body), the prediction it made is found and returned; when an interrupt comes
         before the answer, the prediction is found and canceled (see ``replicate._created``).
         ``guard`` is given the prediction before this returns, so an interrupt at any later
-        moment finds it there.
+        moment finds it there. ``on_encoded`` is called with the input as it will be sent
+        (files uploaded or inlined), just before it is: a batch's journal records it there.
         """
         client = self._client
         encoded = encode_json(input or {}, client, options.file_encoding_strategy)
+        if on_encoded is not None:
+            on_encoded(encoded)
         request, endpoint = _create_request(reference, encoded, options, client)
         attempt = CreateAttempt(client, reference, encoded, request, sync=True)
         try:
@@ -271,9 +275,12 @@ class Predictions(RunNamespace[Prediction]):
         input: dict[str, Any] | None,
         options: CreateOptions,
         guard: _wait.Guard | None = None,
+        on_encoded: Callable[[Any], Awaitable[object]] | None = None,
     ) -> Prediction:
         client = self._client
         encoded = await async_encode_json(input or {}, client, options.file_encoding_strategy)
+        if on_encoded is not None:
+            await on_encoded(encoded)
         request, endpoint = _create_request(reference, encoded, options, client)
         attempt = CreateAttempt(client, reference, encoded, request, sync=False)
         try:

@@ -5,8 +5,9 @@ Installed as the ``replicate`` console script; ``python -m replicate`` runs it t
     $ replicate run --emulator replicate/hello-world text=world
     hello world
 
-Commands: ``run`` and ``stream`` (on a model, a version, or ``--deployment``),
-``predictions list|get|cancel``, ``models get|list|search|versions|create``, ``files
+Commands: ``run`` and ``stream`` (on a model, a version, or ``--deployment``), ``batch`` (a
+model on every row of a file, resumable: ``replicate._batch``), ``predictions
+list|get|cancel``, ``models get|list|search|versions|create``, ``files
 upload|list|get|download|delete``, ``trainings create|get|list|cancel``, ``deployments
 list|get|create|update|delete``, ``hardware``, ``account`` and ``emulator``; ``replicate
 COMMAND --help`` describes each.

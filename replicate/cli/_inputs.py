@@ -37,7 +37,15 @@ from typing import Any
 
 from replicate.cli._errors import UsageError
 
-__all__ = ["MAX_DEPTH", "InputField", "InputSchema", "build_input", "check_sendable", "is_utf8"]
+__all__ = [
+    "MAX_DEPTH",
+    "InputField",
+    "InputSchema",
+    "build_input",
+    "check_sendable",
+    "coerce_cell",
+    "is_utf8",
+]
 
 JSON = dict[str, Any]
 
@@ -189,6 +197,23 @@ def build_input(arguments: list[str], schema: InputSchema | None, model: str) ->
                 details=schema.listing(),
             )
     return given
+
+
+def coerce_cell(key: str, raw: str, field: InputField | None) -> Any:
+    """One value of a batch's row, read as ``key=raw`` would be (``@path`` a file); a value
+    the schema rejects is given back as it is, for the API to refuse (that row alone fails).
+
+    Example::
+
+        coerce_cell("steps", "20", schema.fields["steps"])  # 20
+        coerce_cell("steps", "many", schema.fields["steps"])  # 'many'
+    """
+    try:
+        if field is None:
+            return _untyped(key, raw)
+        return _coerce_value(key, field.schema, raw)
+    except UsageError:
+        return raw
 
 
 # -- schemas ---------------------------------------------------------------------------------

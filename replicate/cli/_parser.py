@@ -26,6 +26,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from replicate.cli import _commands as commands
+from replicate.cli._batch import batch_command
 from replicate.cli._inputs import is_utf8
 from replicate.cli._running import run_command
 
@@ -213,6 +214,68 @@ def build_parser() -> argparse.ArgumentParser:
             "each on its own line, apart from streamed text",
         )
 
+    batch = top.add(
+        "batch",
+        batch_command,
+        "run a model on every row of a file, resumably, at the API's rate limit",
+        epilog=_BATCH_EPILOG,
+        formatter_class=_RAW,
+    )
+    batch.add_argument(
+        "model", type=_name, metavar="MODEL", help="owner/name, owner/name:version or a version ID"
+    )
+    _inputs(batch)
+    batch.add_argument(
+        "--input",
+        "-i",
+        type=_name,
+        metavar="FILE",
+        help="the rows: JSON Lines (one object a line), or CSV (.csv, a header row); -: stdin",
+    )
+    batch.add_argument(
+        "--files", type=_name, metavar="DIR", help="a row per file in DIR (sorted), with --as"
+    )
+    batch.add_argument(
+        "--as", dest="as_input", type=_name, metavar="KEY", help="the input each file goes to"
+    )
+    batch.add_argument(
+        "--output",
+        "-o",
+        type=_name,
+        required=True,
+        metavar="FILE",
+        help="the results, one JSON object a line; also the journal a rerun resumes from",
+    )
+    batch.add_argument(
+        "--output-dir", metavar="DIR", help="save output files in DIR (their paths in the results)"
+    )
+    batch.add_argument(
+        "--key",
+        type=_name,
+        metavar="FIELD",
+        help="the column that keys each row (default: its line)",
+    )
+    batch.add_argument(
+        "--per-minute",
+        type=_rate,
+        metavar="N",
+        help="creates a minute at most (default 600, the API's limit; slowed down on HTTP 429)",
+    )
+    batch.add_argument(
+        "--concurrency",
+        type=_count,
+        metavar="N",
+        help="rows in flight at most (default 200)",
+    )
+    batch.add_argument(
+        "--retry-failed", action="store_true", help="run the rows that failed last time again"
+    )
+    batch.add_argument(
+        "--detach",
+        action="store_true",
+        help="on Ctrl-C, leave running predictions running (a rerun waits for them)",
+    )
+
     predictions = top.group("predictions", "list, show and cancel predictions")
     _limit(
         predictions.add("list", commands.predictions_list, "list your predictions, newest first")
@@ -391,6 +454,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 _RAW = argparse.RawDescriptionHelpFormatter
 
+_BATCH_EPILOG = """\
+examples:
+  replicate batch replicate/hello-world --input rows.jsonl --output results.jsonl
+  replicate batch acme/upscaler --files photos --as image scale=2 -o results.jsonl --output-dir out
+
+Each row's result is a line of --output: {"key", "id", "status", "output", "error",
+"metrics"}, the key being the row's --key value, its file's path, or its line number. Run the
+same command again after a crash, kill -9 or Ctrl-C: finished rows are skipped, running
+predictions waited for, and no prediction is created twice.
+
+exit codes: 0 every row succeeded, 1 some failed (see --output; --retry-failed runs them
+again), 2 usage error, 3 API or network error, 130 interrupted."""
+
 _CANCEL_HELP = "cancel a {kind}; one that had already ended is left as it was, with exit code 1"
 
 _DOWNLOAD_EPILOG = """\
@@ -418,6 +494,17 @@ def _count(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _rate(text: str) -> float:
+    """A number of creates a minute: more than 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
     return value
 
 

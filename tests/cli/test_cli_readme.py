@@ -1,9 +1,11 @@
-"""The README's two set-up commands, run exactly as the README writes them."""
+"""The README's commands that run offline, run exactly as the README writes them."""
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,3 +27,39 @@ def test_the_demo_command_prints_hello_world() -> None:
     result = subprocess.run(demo, shell=True, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "hello world\n"
+
+
+def batch_session() -> list[tuple[str, str]]:
+    """The batch example's ``$ command`` lines, each with the lines it shows as its output."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("### Batch runs") :]
+    block = re.search(r"```console\n(.*?)```", section, re.S)
+    assert block is not None
+    session: list[tuple[str, str]] = []
+    for line in block.group(1).splitlines():
+        if line.startswith("$ "):
+            session.append((line[2:], ""))
+        else:
+            command, shown = session[-1]
+            session[-1] = (command, shown + line + "\n")
+    return session
+
+
+def test_the_batch_example_runs_offline_exactly_as_written(tmp_path: Path) -> None:
+    session = batch_session()
+    assert any(command.startswith("replicate batch") for command, _ in session)
+    # the `replicate` command of this checkout's environment, as an installed one would be
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REPLICATE_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    for command, shown in session:
+        result = subprocess.run(
+            command,
+            shell=True,
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, (command, result.stderr)
+        assert result.stdout + result.stderr == shown, command
