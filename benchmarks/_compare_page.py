@@ -116,7 +116,7 @@ def table(results: dict[str, Any]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in results["rows"]:
         cells = [
-            row["title"],
+            row["title"] + (" †" if "measured" in row else ""),
             row["target"]["text"],
             *(cell(row, client["key"]) for client in clients),
             met(row),
@@ -221,6 +221,18 @@ def render(results: dict[str, Any], chart: str | None) -> str:
         if results["smoke"]
         else ""
     )
+    again = [row["measured"] for row in results["rows"] if "measured" in row]
+    if again:
+        smoke += (
+            "\n"
+            + textwrap.fill(
+                f"† Measured again, alone, by `{again[0]['command']}` on {again[0]['date']}, at "
+                f"{again[0]['commit']}, on the same machine, with the same clients: these rows "
+                "changed with the code; the others are the full run's.",
+                width=95,
+            )
+            + "\n"
+        )
     intro = textwrap.fill(
         f"{contenders} and raw httpx (the floor), all against the same local servers over "
         f"loopback. Every figure on this page comes from one run of the command below on "

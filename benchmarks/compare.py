@@ -7,6 +7,7 @@ against the same local servers over loopback (``_compare_servers``). Writes
     scripts/bench                 # the full comparison, about 10 minutes
     scripts/bench --smoke         # seconds: this client and raw httpx, tiny counts
     scripts/bench --from-results .bench/results.json   # the page and chart again
+    scripts/bench --only "long run,long run polled"    # these rows again, onto the last run
 
 How:
 
@@ -650,14 +651,20 @@ def headroom(
     return [figures]
 
 
-def measure_all(plan: Plan, contenders: list[Contender], workdir: Path) -> dict[str, Any]:
+def measure_all(
+    plan: Plan, contenders: list[Contender], workdir: Path, only: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """Every measurement of the plan (or those named in ``only``, without the servers'
+    headroom, which a full run measures)."""
     runner = Runner(workdir)
     rows: dict[str, Any] = {}
     servers_seen: list[dict[str, Any]] = []
     failures: list[dict[str, str]] = []
-    order = measurements(plan)
+    order = [m for m in measurements(plan) if only is None or m.key in only]
     for name in (None, *SERVERS):
         group = [measurement for measurement in order if measurement.server == name]
+        if not group:
+            continue
         with nullcontext() if name is None else SERVERS[name](plan) as server:
             for measurement in group:
                 started = time.perf_counter()
@@ -672,7 +679,7 @@ def measure_all(plan: Plan, contenders: list[Contender], workdir: Path) -> dict[
                     file=sys.stderr,
                     flush=True,
                 )
-            if name is not None:
+            if name is not None and only is None:
                 servers_seen.extend(headroom(name, server, plan, rows))
     # the page's order: as the issue lists them
     return {
@@ -680,6 +687,19 @@ def measure_all(plan: Plan, contenders: list[Contender], workdir: Path) -> dict[
         "headroom": servers_seen,
         "failures": failures,
     }
+
+
+def merged(
+    base: dict[str, Any], partial: dict[str, Any], plan: Plan, measured: dict[str, str]
+) -> dict[str, Any]:
+    """A full run's results (``base``) with the rows of a run of a few measurements
+    (``partial``) in their place, each saying when and from what it was measured."""
+    new = {row["key"]: {**row, "measured": measured} for row in partial["rows"]}
+    old = {row["key"]: row for row in base["rows"]}
+    keys = [row.key for m in measurements(plan) for row in m.rows]
+    rows = [new.get(key) or old[key] for key in keys if key in new or key in old]
+    failures = [*base.get("failures", []), *partial["failures"]]
+    return {**base, "rows": rows, "failures": failures}
 
 
 # -- the record ------------------------------------------------------------------------------
@@ -787,6 +807,18 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--smoke", action="store_true", help="seconds; judges no timing")
     parser.add_argument("--out-dir", type=Path, help="where the page goes (default docs/)")
     parser.add_argument("--from-results", type=Path, help="render this results file again")
+    parser.add_argument(
+        "--only",
+        help="measure only these measurements (comma-separated keys, e.g. 'long run'); the "
+        "page's other rows come from --onto, and it marks the rows measured again",
+    )
+    parser.add_argument(
+        "--onto",
+        type=Path,
+        default=CACHE / "results.json",
+        help="with --only: the full run's results file the new rows go into "
+        "(default .bench/results.json)",
+    )
     args = parser.parse_args(argv)
     plan = SMOKE if args.smoke else Plan()
 
@@ -799,20 +831,36 @@ def main(argv: list[str]) -> int:
         out_dir = args.out_dir or Path(tempfile.mkdtemp(prefix="bench-smoke-"))
     else:
         out_dir = args.out_dir or ROOT / "docs"
+    only = frozenset(key.strip() for key in args.only.split(",")) if args.only else None
+    base: dict[str, Any] | None = None
+    if only is not None:
+        unknown = only - {m.key for m in measurements(plan)}
+        if unknown:
+            parser.error(f"--only: no measurement {', '.join(sorted(unknown))}")
+        base = json.loads(args.onto.read_text())
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         workdir = Path(scratch)
         cache = workdir / "cache" if plan.smoke else CACHE
         started = time.perf_counter()
         contenders = prepare(plan, cache)
-        results = {
-            "command": " ".join(["scripts/bench", *argv]),
-            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "smoke": plan.smoke,
-            "machine": machine(),
-            "clients": versions(contenders),
-            **measure_all(plan, contenders, workdir),
-        }
-        results["minutes"] = round((time.perf_counter() - started) / 60, 1)
+        command = " ".join(["scripts/bench", *argv])
+        date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        measured = measure_all(plan, contenders, workdir, only)
+        if base is not None:
+            if [client["key"] for client in base["clients"]] != [c.key for c in contenders]:
+                parser.error(f"--onto {args.onto}: measured with other clients")
+            stamp = {"command": command, "date": date, "commit": revision()}
+            results = merged(base, measured, plan, stamp)
+        else:
+            results = {
+                "command": command,
+                "date": date,
+                "smoke": plan.smoke,
+                "machine": machine(),
+                "clients": versions(contenders),
+                **measured,
+            }
+            results["minutes"] = round((time.perf_counter() - started) / 60, 1)
         record = (out_dir if plan.smoke else cache) / "results.json"
         record.parent.mkdir(parents=True, exist_ok=True)
         record.write_text(json.dumps(results, indent=1))
