@@ -181,8 +181,8 @@ class Store:
         return format_timestamp(moment)
 
     def _recorded_moment(self, moment: datetime) -> datetime:
-        """``moment`` to the second, the millisecond or the microsecond, in turn, as servers
-        with coarser clocks write it; never before a time already given out."""
+        """``moment`` cut to 0 to 6 fractional digits, in a fixed cycle, as recorded traffic
+        has them (with ``recorded_precision``, up to 9); never before a time given out."""
         with self.lock:
             self._moments += 1
             digits = (0, 3, 6, 1, 6, 2, 6, 4, 5, 6)[self._moments % 10]
