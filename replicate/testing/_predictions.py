@@ -251,7 +251,9 @@ class Runs:
         if await run.signal.wait_for(answered, timeout=min(wait, MAX_WAIT)):
             shown = self.store.render(run)
             if early and shown["status"] == "succeeded":
-                shown.update(status="processing", completed_at=None, metrics={})
+                shown["status"] = "processing"
+                shown.pop("completed_at", None)
+                shown.pop("metrics", None)
                 shown["output"] = self.inline_files(shown.get("output"))
             return JSONResponse(shown, status_code=201)
         # The window ran out (202: not all outputs yet).

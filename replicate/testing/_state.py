@@ -246,20 +246,23 @@ def decode_cursor(cursor: str) -> int | None:
 def shape_run(data: JSON, kind: str) -> None:
     """Give a run the keys real responses have (recorded traffic, where the spec is silent).
 
-    - A run still ``starting`` has no ``metrics``; a prediction has no ``started_at``,
-      ``completed_at`` or ``output`` either (a training shows them as null).
+    - A run still ``starting`` or ``processing`` has no ``metrics``; such a prediction has
+      no ``completed_at`` either, nor, while ``starting``, ``started_at`` or ``output`` (a
+      training shows them as null).
     - ``logs`` is null rather than empty on trainings and on canceled or aborted predictions.
     - Predictions carry ``webhook_completed``, which the spec does not list; trainings have
       no ``data_removed``, which the spec lists for predictions only.
     - There is no ``urls.web``: no recorded prediction has it, whatever the spec says.
     """
     status = data.get("status")
-    if status == "starting":
+    if status in ("starting", "processing"):
         data.pop("metrics", None)
     if kind == "prediction":
+        if status in ("starting", "processing"):
+            data.pop("completed_at", None)
         if status == "starting":
-            for key in ("started_at", "completed_at", "output"):
-                data.pop(key, None)
+            data.pop("started_at", None)
+            data.pop("output", None)
         data.setdefault("webhook_completed", None)
     else:
         data.pop("data_removed", None)

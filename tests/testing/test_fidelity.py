@@ -193,6 +193,16 @@ async def prediction_canceled(client: httpx.AsyncClient, app: EmulatorApp) -> ht
     return await client.post(f"/predictions/{created['id']}/cancel")
 
 
+@scenario
+async def prediction_processing(client: httpx.AsyncClient, app: EmulatorApp) -> httpx.Response:
+    body = {"version": "replicate/slow", "input": {"seconds": 5, "steps": 5}}
+    created = (await client.post("/predictions", json=body)).json()
+    await until(client, created["id"], "processing")
+    response = await client.get(f"/predictions/{created['id']}")
+    await client.post(f"/predictions/{created['id']}/cancel")
+    return response
+
+
 async def train(client: httpx.AsyncClient, destination: str) -> httpx.Response:
     body = {"destination": destination, "input": {"train_data": "https://example.com/data.zip"}}
     path = f"/models/replicate/hello-world/versions/{HELLO_WORLD_VERSION}/trainings"

@@ -340,7 +340,7 @@ async def test_a_waited_answer_with_real_deviations_comes_as_soon_as_the_output_
             headers={"prefer": "wait"},
         )
     app.engine.close()
-    assert (image["status"], image["completed_at"]) == ("processing", None)
+    assert image["status"] == "processing" and "completed_at" not in image
     (uri,) = image["output"]
     assert uri.startswith("data:image/png;base64,")
     assert base64.b64decode(uri.partition(",")[2]).startswith(b"\x89PNG")
