@@ -27,7 +27,8 @@ METHOD = """\
   `.json()` on each response; following `next` across pages; splitting event-stream lines into
   fields (for the async stream, the same split of `aiter_lines()` on one `httpx.AsyncClient`);
   for `run()`, a `POST` with `Prefer: wait`, then (if the prediction outlives the window)
-  reading its event stream until `done` and getting it once; for the concurrent runs, as many
+  reading its event stream until `done` and getting it once, or, for a model without a
+  stream URL, polling on this client's schedule; for the concurrent runs, as many
   `POST`s on one `httpx.AsyncClient` with httpx's default pool; streaming a download to a file
   with `iter_bytes()`.
 - **`replicate_api` direct**: these rows call this project's generated layer instead of the
@@ -44,8 +45,15 @@ METHOD = """\
 - **`run()` excess** is the wall time of `run()` minus the model's own time: the emulator's
   `replicate/slow`, sleeping as long as the row says. With `wait=1` the prediction outlives
   the window, and the lengths vary so that a fixed polling period does not always meet the end
-  at the same phase. The target applies where the prediction has a stream URL, as on the
-  emulator.
+  at the same phase. The API gives a stream URL only to models that stream, and the emulator
+  likewise: the row "with a stream URL" runs the same model registered as streaming
+  (`bench/slow-streaming`), which this client follows on its event stream (target: 20 ms);
+  the row "without one" runs `replicate/slow` itself, which has none, so this client polls it
+  50, 100, 200 and 400 ms after the window, then every `poll_interval` (0.5 s): it returns
+  on average half an interval after the end, some 250 ms, at two requests a second, as 1.x's
+  fixed 0.5 s polling does. Its floor polls on the same schedule; the target (1.1x) is that
+  the client adds nothing to what polling costs. `Client(poll_interval=...)` trades requests
+  for latency there; a model that streams costs neither.
 - **First event**: from calling `stream()` to getting the first output, for a model that sends
   its first token at once (`bench/tokens`, registered on the emulator). replicate 2.x's
   `stream()` is `use(..., streaming=True)`, which polls the prediction (`poll_interval`, 0.5 s
@@ -108,7 +116,7 @@ def table(results: dict[str, Any]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in results["rows"]:
         cells = [
-            row["title"],
+            row["title"] + (" †" if "measured" in row else ""),
             row["target"]["text"],
             *(cell(row, client["key"]) for client in clients),
             met(row),
@@ -213,6 +221,18 @@ def render(results: dict[str, Any], chart: str | None) -> str:
         if results["smoke"]
         else ""
     )
+    again = [row["measured"] for row in results["rows"] if "measured" in row]
+    if again:
+        smoke += (
+            "\n"
+            + textwrap.fill(
+                f"† Measured again, alone, by `{again[0]['command']}` on {again[0]['date']}, at "
+                f"{again[0]['commit']}, on the same machine, with the same clients: these rows "
+                "changed with the code; the others are the full run's.",
+                width=95,
+            )
+            + "\n"
+        )
     intro = textwrap.fill(
         f"{contenders} and raw httpx (the floor), all against the same local servers over "
         f"loopback. Every figure on this page comes from one run of the command below on "

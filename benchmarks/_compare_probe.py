@@ -60,16 +60,23 @@ class RawHttpx:
 
     def run(self, model: str, input: dict[str, Any], wait: int | None) -> Any:
         """Create with ``Prefer: wait``; if the window ends first, read the prediction's
-        event stream until ``done``, then get it: what this client's ``run`` does."""
+        event stream until ``done``, then get it: what this client's ``run`` does. Without a
+        stream URL (a model that does not stream), poll on this client's schedule: 50, 100,
+        200 and 400 ms, then every 0.5 s."""
         prefer = "wait" if wait is None else f"wait={wait}"
         prediction = self.http.post(
             f"/models/{model}/predictions", json={"input": input}, headers={"Prefer": prefer}
         ).json()
-        if prediction["status"] not in TERMINAL:
+        if prediction["status"] not in TERMINAL and "stream" in prediction["urls"]:
             with self.http.stream("GET", prediction["urls"]["stream"]) as response:
                 for line in response.iter_lines():
                     if line == "event: done":
                         break
+            prediction = self.http.get(prediction["urls"]["get"]).json()
+        delay = 0.05
+        while prediction["status"] not in TERMINAL:
+            time.sleep(delay)
+            delay = min(delay * 2, 0.5)
             prediction = self.http.get(prediction["urls"]["get"]).json()
         assert prediction["status"] == "succeeded", prediction
         return prediction["output"]
@@ -441,7 +448,9 @@ def save(client: Any, p: dict[str, Any]) -> dict[str, Any]:
     os.unlink(p["path"])
     if size != p["size"]:
         raise RuntimeError(f"wrote {size} bytes, not {p['size']}")
-    growth = after["VmHWM"] - before["VmRSS"]
+    # never below 0: the kernel's per-thread RSS counters lag by a few pages, so a peak read
+    # after can come out a little under the RSS read before
+    growth = max(0, after["VmHWM"] - before["VmRSS"])
     return {"seconds": min(times), "bytes": size, "growth": growth, "reset": reset}
 
 

@@ -4,8 +4,9 @@ Each runs in a process of its own on 127.0.0.1, and each is the fastest that fit
 measurements:
 
 - ``canned``: facade.py's canned JSON (uvicorn + httptools): ``predictions.get`` and pages;
-- ``emulator``: ``replicate.testing`` with ``bench/tokens`` (a streaming model) registered:
-  ``run()`` and the first streamed event, where the prediction's lifecycle matters;
+- ``emulator``: ``replicate.testing`` with ``bench/tokens`` (a streaming model) and
+  ``bench/slow-streaming`` (``replicate/slow`` with a stream URL) registered: ``run()`` with and
+  without a stream URL, and the first streamed event, where the prediction's lifecycle matters;
 - ``events``: stream.py's event server, which also answers the create call a client makes
   before it reads the stream: 20,000 events, as fast as uvicorn sends them;
 - ``files``: file_output.py's raw-socket file server: a 1 GiB download.
@@ -39,6 +40,7 @@ from emulator_rate import Target, create_prediction, httpx_rate, raw_rate
 
 HERE = Path(__file__).resolve()
 TOKENS_MODEL = "bench/tokens"
+SLOW_STREAMING_MODEL = "bench/slow-streaming"
 
 
 @dataclass
@@ -113,12 +115,21 @@ async def tokens(count: int = 8, interval: float = 0.01) -> AsyncIterator[str]:
         yield f"token{index} "
 
 
+async def slow(seconds: float = 5.0, steps: int = 10) -> str:
+    """``replicate/slow``'s model, registered again with a stream URL (the built-in one has
+    none, as a model that does not stream): ``run()`` then has a stream to follow."""
+    for _ in range(steps):
+        await asyncio.sleep(seconds / steps)
+    return f"finished after {seconds} seconds"
+
+
 def serve_emulator() -> None:
     from replicate.testing import Emulator
 
     emulator = Emulator(validate_requests=False)
     # versioned, as replicate 2.x's stream() (use()) needs a version's schema to stream
     emulator.register(TOKENS_MODEL, tokens)
+    emulator.register(SLOW_STREAMING_MODEL, slow, streams=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda number, frame: stop.set())
     with emulator:

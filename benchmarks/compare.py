@@ -7,6 +7,7 @@ against the same local servers over loopback (``_compare_servers``). Writes
     scripts/bench                 # the full comparison, about 10 minutes
     scripts/bench --smoke         # seconds: this client and raw httpx, tiny counts
     scripts/bench --from-results .bench/results.json   # the page and chart again
+    scripts/bench --only "long run,long run polled"    # these rows again, onto the last run
 
 The page names the commit measured, so writing it into docs/ from a tree with uncommitted
 changes (``git status --porcelain`` not empty) is refused, before measuring, unless given
@@ -154,6 +155,7 @@ class Plan:
             "events async": 10,
             "run": 5,
             "long run": 3,
+            "long run polled": 3,
             "first event": 5,
             "concurrent": 5,
             "save": 5,
@@ -188,6 +190,9 @@ def measurements(plan: Plan) -> list[Measurement]:
     file_size = servers.size_text(plan.file_mib * MIB)
     long = ", ".join(f"{seconds:g}" for seconds in plan.long_durations)
     excess = Target("value", 20)  # ms, "where a stream URL exists"
+    # Without a stream URL the client polls (50, 100, 200, 400 ms, then every 0.5 s) and so
+    # does the floor: the target is that the client adds nothing to what polling costs.
+    polled = Target("ratio", 1.1)
 
     def api(server: servers.Server) -> dict[str, Any]:
         return {"base_url": server.base_url, "token": server.token}
@@ -209,10 +214,10 @@ def measurements(plan: Plan) -> list[Measurement]:
     listed = f"{plan.listed} predictions over {plan.listed // facade.PAGE_SIZE} pages"
     generated = "`replicate_api` direct"
 
-    def runs(durations: tuple[float, ...], wait: int | None) -> Parameters:
+    def runs(durations: tuple[float, ...], wait: int | None, model: str = slow) -> Parameters:
         return lambda server, plan: {
             **api(server),
-            "model": slow,
+            "model": model,
             "durations": list(durations),
             "wait": wait,
         }
@@ -328,14 +333,30 @@ def measurements(plan: Plan) -> list[Measurement]:
             "run",
             "emulator",
             reps["long run"],
-            runs(plan.long_durations, 1),
+            runs(plan.long_durations, 1, servers.SLOW_STREAMING_MODEL),
             rows=(
                 Row(
                     "long run",
-                    f"`run(wait=1)` excess, {long} s model",
+                    f"`run(wait=1)` excess, {long} s model with a stream URL",
                     "ms",
                     ms("median"),
                     excess,
+                ),
+            ),
+        ),
+        Measurement(
+            "long run polled",
+            "run",
+            "emulator",
+            reps["long run polled"],
+            runs(plan.long_durations, 1),
+            rows=(
+                Row(
+                    "long run polled",
+                    f"`run(wait=1)` excess, {long} s model without one (polled)",
+                    "ms",
+                    ms("median"),
+                    polled,
                 ),
             ),
         ),
@@ -634,14 +655,20 @@ def headroom(
     return [figures]
 
 
-def measure_all(plan: Plan, contenders: list[Contender], workdir: Path) -> dict[str, Any]:
+def measure_all(
+    plan: Plan, contenders: list[Contender], workdir: Path, only: frozenset[str] | None = None
+) -> dict[str, Any]:
+    """Every measurement of the plan (or those named in ``only``, without the servers'
+    headroom, which a full run measures)."""
     runner = Runner(workdir)
     rows: dict[str, Any] = {}
     servers_seen: list[dict[str, Any]] = []
     failures: list[dict[str, str]] = []
-    order = measurements(plan)
+    order = [m for m in measurements(plan) if only is None or m.key in only]
     for name in (None, *SERVERS):
         group = [measurement for measurement in order if measurement.server == name]
+        if not group:
+            continue
         with nullcontext() if name is None else SERVERS[name](plan) as server:
             for measurement in group:
                 started = time.perf_counter()
@@ -656,7 +683,7 @@ def measure_all(plan: Plan, contenders: list[Contender], workdir: Path) -> dict[
                     file=sys.stderr,
                     flush=True,
                 )
-            if name is not None:
+            if name is not None and only is None:
                 servers_seen.extend(headroom(name, server, plan, rows))
     # the page's order: as the issue lists them
     return {
@@ -664,6 +691,19 @@ def measure_all(plan: Plan, contenders: list[Contender], workdir: Path) -> dict[
         "headroom": servers_seen,
         "failures": failures,
     }
+
+
+def merged(
+    base: dict[str, Any], partial: dict[str, Any], plan: Plan, measured: dict[str, str]
+) -> dict[str, Any]:
+    """A full run's results (``base``) with the rows of a run of a few measurements
+    (``partial``) in their place, each saying when and from what it was measured."""
+    new = {row["key"]: {**row, "measured": measured} for row in partial["rows"]}
+    old = {row["key"]: row for row in base["rows"]}
+    keys = [row.key for m in measurements(plan) for row in m.rows]
+    rows = [new.get(key) or old[key] for key in keys if key in new or key in old]
+    failures = [*base.get("failures", []), *partial["failures"]]
+    return {**base, "rows": rows, "failures": failures}
 
 
 # -- the record ------------------------------------------------------------------------------
@@ -797,6 +837,18 @@ def main(argv: list[str]) -> int:
         action="store_true",
         help="write docs/benchmarks.md from a tree with uncommitted changes (the page says so)",
     )
+    parser.add_argument(
+        "--only",
+        help="measure only these measurements (comma-separated keys, e.g. 'long run'); the "
+        "page's other rows come from --onto, and it marks the rows measured again",
+    )
+    parser.add_argument(
+        "--onto",
+        type=Path,
+        default=CACHE / "results.json",
+        help="with --only: the full run's results file the new rows go into "
+        "(default .bench/results.json)",
+    )
     args = parser.parse_args(argv)
     plan = SMOKE if args.smoke else Plan()
 
@@ -817,21 +869,39 @@ def main(argv: list[str]) -> int:
     # before ten minutes of measuring, not after
     if _is_docs(out_dir) and not args.allow_dirty and (reason := refuse_dirty(changes)):
         return _refused(f"measuring from {reason}")
+    only = frozenset(key.strip() for key in args.only.split(",")) if args.only else None
+    base: dict[str, Any] | None = None
+    if only is not None:
+        unknown = only - {m.key for m in measurements(plan)}
+        if unknown:
+            parser.error(f"--only: no measurement {', '.join(sorted(unknown))}")
+        base = json.loads(args.onto.read_text())
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         workdir = Path(scratch)
         cache = workdir / "cache" if plan.smoke else CACHE
         started = time.perf_counter()
         contenders = prepare(plan, cache)
-        results = {
-            "command": " ".join(["scripts/bench", *argv]),
-            "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-            "smoke": plan.smoke,
-            "uncommitted": changes,
-            "machine": machine(),
-            "clients": versions(contenders),
-            **measure_all(plan, contenders, workdir),
-        }
-        results["minutes"] = round((time.perf_counter() - started) / 60, 1)
+        command = " ".join(["scripts/bench", *argv])
+        date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        measured = measure_all(plan, contenders, workdir, only)
+        if base is not None:
+            if [client["key"] for client in base["clients"]] != [c.key for c in contenders]:
+                parser.error(f"--onto {args.onto}: measured with other clients")
+            stamp = {"command": command, "date": date, "commit": revision()}
+            results = merged(base, measured, plan, stamp)
+            if changes:  # the rows measured again came from a tree that differs from its commit
+                results["uncommitted"] = sorted({*(results.get("uncommitted") or []), *changes})
+        else:
+            results = {
+                "command": command,
+                "date": date,
+                "smoke": plan.smoke,
+                "uncommitted": changes,
+                "machine": machine(),
+                "clients": versions(contenders),
+                **measured,
+            }
+            results["minutes"] = round((time.perf_counter() - started) / 60, 1)
         record = (out_dir if plan.smoke else cache) / "results.json"
         record.parent.mkdir(parents=True, exist_ok=True)
         record.write_text(json.dumps(results, indent=1))

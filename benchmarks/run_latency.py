@@ -1,17 +1,18 @@
 """Time to result: how long ``run`` takes beyond the model, and many runs at once.
 
-Against the emulator in a process of its own (``python -m replicate.testing``), so that its
+Against the emulator in a process of its own (``_compare_servers.py emulator``), so that its
 work does not share this process's GIL:
 
-1. Excess over the model: ``run(wait=1)`` of ``replicate/slow`` taking 1.5 s (then 1.6, 1.7,
-   1.8, 1.9 s, and again: a fixed polling period would otherwise always meet the end at the
-   same phase), so the prediction outlives the ``Prefer: wait`` window. The excess is the
-   time from the prediction's ``completed_at`` (the server's clock, the same machine's) to
-   ``run`` returning. Three ways, side by side: following ``urls.stream`` (what ``run``
-   does), the polling schedule (the same prediction without a stream), and replicate 1.x's
-   fixed 0.5 s polling (``time.sleep(0.5)`` and ``reload()``). Target: stream median at most
-   20 ms (1.x: about 250 ms on average). Then an early ``starting`` reply without a stream:
-   a 0.1 s model created without ``Prefer: wait``, polled by the schedule and by 1.x.
+1. Excess over the model: ``run(wait=1)`` of a model taking 1.5 s (then 1.6, 1.7, 1.8, 1.9 s,
+   and again: a fixed polling period would otherwise always meet the end at the same phase),
+   so the prediction outlives the ``Prefer: wait`` window. The excess is the time from the
+   prediction's ``completed_at`` (the server's clock, the same machine's) to ``run``
+   returning. Three ways, side by side: a model with ``urls.stream`` (``bench/slow-streaming``:
+   ``run`` follows the stream), one without (``replicate/slow``, as a model that does not
+   stream: ``run`` polls on its schedule), and replicate 1.x's fixed 0.5 s polling
+   (``time.sleep(0.5)`` and ``reload()``). Target: stream median at most 20 ms (polling, on
+   either schedule: about 250 ms on average). Then an early ``starting`` reply without a
+   stream: a 0.1 s model created without ``Prefer: wait``, polled by the schedule and by 1.x.
 2. Many at once: 500 concurrent ``async_run`` of a 200 ms model (``Prefer: wait``), against
    500 concurrent raw ``httpx.AsyncClient`` POSTs with httpx's default pool (100
    connections, 20 kept alive). Target: at most 0.75x the raw wall time. Raw httpx with a
@@ -33,6 +34,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -40,13 +42,16 @@ import httpx
 from replicate.client import Client, default_limits
 from replicate.prediction import Prediction
 
-MODEL = "replicate/slow"
+MODEL = "replicate/slow"  # no stream URL, as a model that does not stream
+STREAMING_MODEL = "bench/slow-streaming"  # the same, with one (_compare_servers registers it)
+SERVERS = Path(__file__).resolve().parent / "_compare_servers.py"
 
 
 @contextmanager
 def emulator() -> Iterator[tuple[str, str]]:
-    command = [sys.executable, "-m", "replicate.testing", "--port", "0", "--no-validate"]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, SERVERS, "emulator"], stdout=subprocess.PIPE, text=True
+    )
     try:
         assert server.stdout is not None
         lines = dict(server.stdout.readline().strip().split("=", 1) for _ in range(2))
@@ -63,7 +68,9 @@ def _completed(prediction: Prediction) -> float:
 
 def excess_stream(client: Client, seconds: float) -> float:
     final: list[Prediction] = []
-    client.run(MODEL, input={"seconds": seconds, "steps": 1}, wait=1, on_progress=final.append)
+    client.run(
+        STREAMING_MODEL, input={"seconds": seconds, "steps": 1}, wait=1, on_progress=final.append
+    )
     returned = time.time()
     return returned - _completed(final[-1])
 
@@ -72,8 +79,7 @@ def excess_polling(client: Client, seconds: float) -> float:
     prediction = client.predictions.create(
         model=MODEL, input={"seconds": seconds, "steps": 1}, wait=1
     )
-    assert prediction.urls is not None
-    prediction.urls.pop("stream", None)  # as for a model that does not stream
+    assert prediction.urls is not None and "stream" not in prediction.urls
     prediction.wait()
     returned = time.time()
     return returned - _completed(prediction)
@@ -94,8 +100,7 @@ def excess_fixed_polling(client: Client, seconds: float) -> float:
 def early_polling(client: Client, seconds: float) -> float:
     """No Prefer: wait, no stream: the create answers "starting" for a model taking 0.1 s."""
     prediction = client.predictions.create(model=MODEL, input={"seconds": 0.1, "steps": 1})
-    assert prediction.urls is not None
-    prediction.urls.pop("stream", None)
+    assert prediction.urls is not None and "stream" not in prediction.urls
     prediction.wait()
     return time.time() - _completed(prediction)
 
@@ -164,7 +169,7 @@ def main() -> None:
             f"{args.runs}"
         )
         print(f"  following urls.stream       {stream:8.1f} ms   (target <= 20 ms)")
-        print(f"  polling schedule            {polling:8.1f} ms")
+        print(f"  no stream URL: the schedule {polling:8.1f} ms")
         print(f"  fixed 0.5 s polling (1.x)   {fixed:8.1f} ms")
         print(f"  ratio stream / 1.x          {stream / fixed:8.3f}")
         with Client(api_token=token, base_url=base_url) as client:

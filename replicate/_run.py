@@ -20,8 +20,8 @@
   while the prediction runs (read from its stream when the items are strings, polled
   otherwise), or of the finished list. The version is fetched at most once per client, and
   only when the output could be one (a list, or a prediction still running). ``owner/name``
-  and bare version ids give the plain list, as in 1.x, without that extra request (versionless
-  models have no version to ask); ``stream()`` gives their tokens as they come.
+  and bare version ids give the plain list, as in 1.x, without that extra request (a model run
+  by name names no version to ask); ``stream()`` gives their tokens as they come.
 - ``deadline=`` (seconds, client-side) bounds the whole call: the ``Prefer: wait`` window
   shrinks to fit, and when it passes the prediction is canceled (its output would never be
   returned) and ``DeadlineExceededError`` raised. ``cancel_after=`` is the server-side

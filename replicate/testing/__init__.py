@@ -19,7 +19,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._models import HELLO_WORLD_VERSION, EmulatedModel, OutputFile, log, png, progress
+from ._models import (
+    HELLO_WORLD_VERSION,
+    LANGUAGE_MODEL_VERSION,
+    EmulatedModel,
+    OutputFile,
+    log,
+    png,
+    progress,
+)
 
 if TYPE_CHECKING:
     from ._faults import Fault, FaultRecord, Faults
@@ -65,6 +73,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "HELLO_WORLD_VERSION",
+    "LANGUAGE_MODEL_VERSION",
     "EmulatedModel",
     "Emulator",
     "Fault",

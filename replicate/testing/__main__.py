@@ -36,11 +36,14 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--real-deviations",
         action="store_true",
-        help="shape responses like recorded real traffic (missing fields, nulls)",
+        help="answer as recorded 2023-2024 traffic did (early Prefer: wait answers, "
+        "timestamps of 0 to 9 fractional digits, more nulls)",
     )
     parser.add_argument("--rate-limits", action="store_true", help="apply the service's limits")
     parser.add_argument("--seed", type=int, help="seed for reproducible ids")
-    parser.add_argument("--page-size", type=int, default=100, help="list page size")
+    parser.add_argument(
+        "--page-size", type=int, help="every list's page size (default: the API's, 25 models)"
+    )
     parser.add_argument(
         "--tokens-per-second", type=float, default=50.0, help="the language model's speed"
     )

@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ._engine import Engine
-from ._models import EmulatedModel, builtin_models
+from ._models import BUILTIN_LINKS, EmulatedModel, builtin_models, png
 from ._state import JSON, ModelEntry, Options, Store, Version, decode_cursor, encode_cursor
 from ._validation import RequestValidator
 
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from ._resources_models import Catalog
 
 PROBLEM = "application/problem+json"
+PAGE_SIZE = 100  # items on a page of most lists, as the API gives them
+MODELS_PAGE_SIZE = 25  # models on a page of GET /models (and QUERY /models), as the API's
 Handler = Callable[[Request], Awaitable[Response]]
 
 
@@ -36,11 +38,25 @@ class ProblemError(Exception):
     """Raised by handlers; becomes an ``application/problem+json`` response."""
 
     def __init__(
-        self, status: int, title: str, detail: str, headers: dict[str, str] | None = None
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        headers: dict[str, str] | None = None,
+        *,
+        body: JSON | None = None,
     ) -> None:
         super().__init__(detail)
         self.status, self.title, self.detail = status, title, detail
         self.headers = headers or {}
+        self.body = body  # the whole body, where the API's differs from the usual problem
+
+    def response(self) -> Response:
+        if self.body is not None:
+            return JSONResponse(
+                self.body, status_code=self.status, media_type=PROBLEM, headers=self.headers
+            )
+        return problem(self.status, self.title, self.detail, self.headers)
 
 
 def problem(
@@ -63,14 +79,17 @@ class EmulatorApp:
         self.engine = Engine(self.store)
         self.validator = RequestValidator()
         self.faults: Any = None  # set by the faults module when scripted
-        for model in builtin_models(tokens_per_second):
-            self.add_model(model)
+        for index, model in enumerate(builtin_models(tokens_per_second)):
+            cover = f"/covers/{model.ref}.png"
+            with self.store.lock:
+                self.store.outputs[cover] = (png(32, 32, seed=index * 40), "image/png")
+            self.add_model(model, cover_image=cover, **BUILTIN_LINKS.get(model.ref, {}))
         self.asgi: ASGIApp = self._build()
 
     # --- models ----------------------------------------------------------------------------
 
     def add_model(self, model: EmulatedModel, **metadata: Any) -> ModelEntry:
-        """Add a model (and a first version, unless it is versionless) to the account."""
+        """Add a model to the account, with a version (official models have one too)."""
         with self.store.lock:
             entry = self.store.models.get(model.ref)
             if entry is None:
@@ -80,18 +99,20 @@ class EmulatorApp:
                     model=model,
                     created_at=self.store.now(),
                     description=model.description or None,
-                    is_official=not model.versioned,
+                    is_official=model.official,
                     readme=f"# {model.ref}\n\n{model.description}\n",
                     **metadata,
                 )
                 self.store.models[model.ref] = entry
             entry.model = model
-            if model.versioned:
-                version_id = model.version_id or self.store.ids.version()
-                model.version_id = version_id
-                # Adding the same model again must not list its version twice.
-                if all(version.id != version_id for version in entry.versions):
-                    entry.versions.append(Version(version_id, model, self.store.now()))
+            if model.official and entry.deployed_version is None:
+                entry.is_official = True
+                entry.deployed_version = self.store.ids.deployed_version()
+            version_id = model.version_id or self.store.ids.version()
+            model.version_id = version_id
+            # Adding the same model again must not list its version twice.
+            if all(version.id != version_id for version in entry.versions):
+                entry.versions.append(Version(version_id, model, self.store.now()))
         return entry
 
     # --- request helpers -------------------------------------------------------------------
@@ -122,10 +143,12 @@ class EmulatorApp:
     ) -> JSON:
         """One page of ``items`` with absolute ``next``/``previous`` cursor URLs.
 
-        ``render`` turns an item into its JSON, for the page's items only: a long list is
-        not rendered whole for every page.
+        ``page_size`` is the list's own size on the API (100 unless given); the emulator's
+        ``page_size`` option, when set, overrides it for every list. ``render`` turns an item
+        into its JSON, for the page's items only: a long list is not rendered whole for every
+        page.
         """
-        size = page_size or self.options.page_size
+        size = self.options.page_size or page_size or PAGE_SIZE
         offset = decode_cursor(request.query_params.get("cursor", "")) or 0
         results = items[offset : offset + size]
         if render is not None:
@@ -185,7 +208,7 @@ class EmulatorApp:
                     await self._validate(request)
                 return await endpoint(request)
             except ProblemError as error:
-                return problem(error.status, error.title, error.detail, error.headers)
+                return error.response()
 
         return Route(route.path, guarded, methods=list(route.methods or []), name=route.name)
 

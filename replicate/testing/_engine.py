@@ -98,6 +98,8 @@ class Run:
     future: concurrent.futures.Future[None] | None = None
     on_success: Callable[[Run], None] | None = None
     last_webhook: float = 0.0
+    streams: bool = False  # whether the API gives it a stream URL
+    first_output_at: str | None = None  # when its first output came (for token metrics)
     _event_counter: int = 0
 
     @property
@@ -200,6 +202,8 @@ class Engine:
         if started:
             metrics["predict_time"] = _seconds_between(started, now)
         metrics["total_time"] = _seconds_between(fields["created_at"], now)
+        if run.model is not None and run.model.makes_text and started:
+            metrics.update(token_metrics(run, started, now))
         if status == "succeeded" and run.on_success is not None:
             run.on_success(run)
         if status == "failed":
@@ -269,6 +273,8 @@ class Engine:
     def _add_output(self, run: Run, item: Any) -> None:
         value = self._to_output(run, item)
         with self.store.lock:
+            if run.first_output_at is None:
+                run.first_output_at = self.store.now()
             run.fields["output"].append(value)
             run.add_event("output", value if isinstance(value, str) else json.dumps(value))
         run.signal.notify()
@@ -350,6 +356,26 @@ async def _cancel_tasks() -> None:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def token_metrics(run: Run, started: str, completed: str) -> JSON:
+    """What a language model's predictions add to ``metrics``: tokens in and out, and pace.
+
+    Input tokens are the words of the text inputs (the emulated model's tokens are words).
+    """
+    inputs = run.fields.get("input") or {}
+    words = sum(len(value.split()) for value in inputs.values() if isinstance(value, str))
+    output = run.fields.get("output")
+    count = len(output) if isinstance(output, list) else 0
+    first = run.first_output_at or completed
+    generating = _seconds_between(first, completed)
+    predict_time = _seconds_between(started, completed)
+    return {
+        "input_token_count": words,
+        "output_token_count": count,
+        "tokens_per_second": round(count / (generating or predict_time or 1), 3),
+        "time_to_first_token": _seconds_between(started, first),
+    }
 
 
 def _seconds_between(start: str, end: str) -> float:

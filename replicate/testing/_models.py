@@ -18,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import collections.abc
 import contextvars
+import copy
 import inspect
+import json
 import struct
 import types
 import typing
@@ -59,9 +61,14 @@ def log(message: str) -> None:
 
 def progress(done: int, total: int) -> None:
     """Log a tqdm-style progress line (``45%|####      | 9/20``) for the running prediction."""
+    log(progress_line(done, total))
+
+
+def progress_line(done: int, total: int) -> str:
+    """A tqdm-style progress line: ``progress_line(9, 20) == " 45%|####      | 9/20"``."""
     percent = int(100 * done / total) if total else 100
     bar = "#" * (percent // 10)
-    log(f"{percent:3d}%|{bar:<10}| {done}/{total}")
+    return f"{percent:3d}%|{bar:<10}| {done}/{total}"
 
 
 # --- schema from type hints ----------------------------------------------------------------
@@ -99,22 +106,37 @@ def _title(name: str) -> str:
     return name.replace("_", " ").title()
 
 
-def input_schema(function: Callable[..., Any]) -> JSON:
-    """The cog-style ``Input`` schema of ``function``'s parameters."""
+def _parameters(function: Callable[..., Any]) -> tuple[JSON, JSON]:
+    """The ``Input`` schema of ``function``'s parameters, and the enum schemas it refers to.
+
+    As cog writes them: a ``Literal`` parameter is an enum schema of its own, named after the
+    parameter, that the property points to with ``allOf: [{"$ref": ...}]``.
+    """
     hints = typing.get_type_hints(function)
     properties: JSON = {}
+    enums: JSON = {}
     required: list[str] = []
     for order, (name, parameter) in enumerate(inspect.signature(function).parameters.items()):
-        prop = {**_json_type(hints.get(name, Any)), "title": _title(name), "x-order": order}
+        schema = _json_type(hints.get(name, Any))
+        if "enum" in schema:
+            enums[name] = {"title": name, "description": "An enumeration.", **schema}
+            prop: JSON = {"allOf": [{"$ref": f"#/components/schemas/{name}"}], "x-order": order}
+        else:
+            prop = {**schema, "title": _title(name), "x-order": order}
         if parameter.default is inspect.Parameter.empty:
             required.append(name)
         elif parameter.default is not None:
             prop["default"] = parameter.default
         properties[name] = prop
-    schema: JSON = {"type": "object", "title": "Input", "properties": properties}
+    schema = {"type": "object", "title": "Input", "properties": properties}
     if required:
         schema["required"] = required
-    return schema
+    return schema, enums
+
+
+def input_schema(function: Callable[..., Any]) -> JSON:
+    """The cog-style ``Input`` schema of ``function``'s parameters."""
+    return _parameters(function)[0]
 
 
 def _is_stream(function: Callable[..., Any]) -> bool:
@@ -144,63 +166,373 @@ def output_schema(function: Callable[..., Any]) -> JSON:
 
 
 def openapi_schema(function: Callable[..., Any]) -> JSON:
-    """A version's ``openapi_schema``: Input and Output, as cog writes them."""
+    """A version's ``openapi_schema``: the whole document cog writes for a model.
+
+    Input and Output come from ``function``; the rest (the prediction request and response,
+    their status and webhook events, validation errors, and cog's six HTTP paths) is the same
+    for every model, as in real versions.
+    """
+    inputs, enums = _parameters(function)
+    schemas = {
+        **_COG_SCHEMAS,
+        **enums,
+        "Input": inputs,
+        "Output": output_schema(function),
+    }
     return {
         "openapi": "3.0.2",
         "info": {"title": "Cog", "version": "0.1.0"},
-        "paths": {},
-        "components": {
-            "schemas": {"Input": input_schema(function), "Output": output_schema(function)}
-        },
+        "paths": copy.deepcopy(_COG_PATHS),
+        "components": {"schemas": copy.deepcopy(dict(sorted(schemas.items())))},
     }
+
+
+def _ref(name: str) -> JSON:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _timestamp(title: str) -> JSON:
+    return {"title": title, "type": "string", "format": "date-time"}
+
+
+def _json_response(schema: JSON) -> JSON:
+    return {
+        "200": {
+            "description": "Successful Response",
+            "content": {"application/json": {"schema": schema}},
+        }
+    }
+
+
+_VALIDATION_ERROR = {
+    "422": {
+        "description": "Validation Error",
+        "content": {"application/json": {"schema": _ref("HTTPValidationError")}},
+    }
+}
+
+# What cog's HTTP server declares for every model (cog 0.9).
+_COG_SCHEMAS: JSON = {
+    "HTTPValidationError": {
+        "title": "HTTPValidationError",
+        "type": "object",
+        "properties": {
+            "detail": {"title": "Detail", "type": "array", "items": _ref("ValidationError")}
+        },
+    },
+    "PredictionRequest": {
+        "title": "PredictionRequest",
+        "type": "object",
+        "properties": {
+            "id": {"title": "Id", "type": "string"},
+            "input": _ref("Input"),
+            "webhook": {
+                "title": "Webhook",
+                "maxLength": 65536,
+                "minLength": 1,
+                "type": "string",
+                "format": "uri",
+            },
+            "created_at": _timestamp("Created At"),
+            "output_file_prefix": {"title": "Output File Prefix", "type": "string"},
+            "webhook_events_filter": {
+                "type": "array",
+                "items": _ref("WebhookEvent"),
+                "default": ["start", "output", "logs", "completed"],
+            },
+        },
+    },
+    "PredictionResponse": {
+        "title": "PredictionResponse",
+        "type": "object",
+        "properties": {
+            "id": {"title": "Id", "type": "string"},
+            "logs": {"title": "Logs", "type": "string", "default": ""},
+            "error": {"title": "Error", "type": "string"},
+            "input": _ref("Input"),
+            "output": _ref("Output"),
+            "status": _ref("Status"),
+            "metrics": {"title": "Metrics", "type": "object"},
+            "version": {"title": "Version", "type": "string"},
+            "created_at": _timestamp("Created At"),
+            "started_at": _timestamp("Started At"),
+            "completed_at": _timestamp("Completed At"),
+        },
+    },
+    "Status": {
+        "title": "Status",
+        "enum": ["starting", "processing", "succeeded", "canceled", "failed"],
+        "type": "string",
+        "description": "An enumeration.",
+    },
+    "ValidationError": {
+        "title": "ValidationError",
+        "required": ["loc", "msg", "type"],
+        "type": "object",
+        "properties": {
+            "loc": {
+                "title": "Location",
+                "type": "array",
+                "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+            },
+            "msg": {"title": "Message", "type": "string"},
+            "type": {"title": "Error Type", "type": "string"},
+        },
+    },
+    "WebhookEvent": {
+        "title": "WebhookEvent",
+        "enum": ["start", "output", "logs", "completed"],
+        "type": "string",
+        "description": "An enumeration.",
+    },
+}
+
+_COG_PATHS: JSON = {
+    "/": {
+        "get": {
+            "summary": "Root",
+            "operationId": "root__get",
+            "responses": _json_response({"title": "Response Root  Get"}),
+        }
+    },
+    "/health-check": {
+        "get": {
+            "summary": "Healthcheck",
+            "operationId": "healthcheck_health_check_get",
+            "responses": _json_response({"title": "Response Healthcheck Health Check Get"}),
+        }
+    },
+    "/predictions": {
+        "post": {
+            "summary": "Predict",
+            "description": "Run a single prediction on the model",
+            "operationId": "predict_predictions_post",
+            "parameters": [
+                {
+                    "required": False,
+                    "schema": {"title": "Prefer", "type": "string"},
+                    "name": "prefer",
+                    "in": "header",
+                }
+            ],
+            "requestBody": {"content": {"application/json": {"schema": _ref("PredictionRequest")}}},
+            "responses": {**_json_response(_ref("PredictionResponse")), **_VALIDATION_ERROR},
+        }
+    },
+    "/predictions/{prediction_id}": {
+        "put": {
+            "summary": "Predict Idempotent",
+            "description": "Run a single prediction on the model (idempotent creation).",
+            "operationId": "predict_idempotent_predictions__prediction_id__put",
+            "parameters": [
+                {
+                    "required": True,
+                    "schema": {"title": "Prediction ID", "type": "string"},
+                    "name": "prediction_id",
+                    "in": "path",
+                },
+                {
+                    "required": False,
+                    "schema": {"title": "Prefer", "type": "string"},
+                    "name": "prefer",
+                    "in": "header",
+                },
+            ],
+            "requestBody": {
+                "content": {
+                    "application/json": {
+                        "schema": {"title": "Prediction Request", **_ref("PredictionRequest")}
+                    }
+                },
+                "required": True,
+            },
+            "responses": {**_json_response(_ref("PredictionResponse")), **_VALIDATION_ERROR},
+        }
+    },
+    "/predictions/{prediction_id}/cancel": {
+        "post": {
+            "summary": "Cancel",
+            "description": "Cancel a running prediction",
+            "operationId": "cancel_predictions__prediction_id__cancel_post",
+            "parameters": [
+                {
+                    "required": True,
+                    "schema": {"title": "Prediction ID", "type": "string"},
+                    "name": "prediction_id",
+                    "in": "path",
+                }
+            ],
+            "responses": {
+                **_json_response({"title": "Response Cancel Predictions"}),
+                **_VALIDATION_ERROR,
+            },
+        }
+    },
+    "/shutdown": {
+        "post": {
+            "summary": "Start Shutdown",
+            "operationId": "start_shutdown_shutdown_post",
+            "responses": _json_response({"title": "Response Start Shutdown Shutdown Post"}),
+        }
+    },
+}
+
+
+# --- checking inputs as the API does --------------------------------------------------------
+
+
+# JSON Schema's names for JSON values, as the API's messages use them.
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object" if isinstance(value, dict) else type(value).__name__
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """One input the API refuses: ``field`` (``input.steps``), ``kind`` and ``description``."""
+
+    field: str
+    kind: str
+    description: str
+
+
+def _resolve(schema: JSON, document: JSON) -> JSON:
+    """``schema`` with its ``$ref`` and ``allOf`` merged in (its own keys win), as cog needs."""
+    merged: JSON = {}
+    reference = schema.get("$ref")
+    if isinstance(reference, str) and reference.startswith("#/components/schemas/"):
+        name = reference.rsplit("/", 1)[-1]
+        merged.update(_resolve(document["components"]["schemas"].get(name, {}), document))
+    for part in schema.get("allOf") or ():
+        merged.update(_resolve(part, document))
+    merged.update({k: v for k, v in schema.items() if k not in ("$ref", "allOf")})
+    return merged
+
+
+def _value_problems(field: str, value: Any, schema: JSON, document: JSON) -> list[InputProblem]:
+    schema = _resolve(schema, document)
+    expected = schema.get("type")
+    given = _json_kind(value)
+    fits = expected is None or given == expected or (expected == "number" and given == "integer")
+    if not fits:
+        text = f"Invalid type. Expected: {expected}, given: {given}"
+        return [InputProblem(field, "invalid_type", text)]
+    if "enum" in schema and value not in schema["enum"]:
+        choices = ", ".join(json.dumps(choice) for choice in schema["enum"])
+        text = f"{field.rsplit('.', 1)[-1]} must be one of the following: {choices}"
+        return [InputProblem(field, "enum", text)]
+    problems = []
+    if given in ("integer", "number"):
+        if "minimum" in schema and value < schema["minimum"]:
+            text = f"Must be greater than or equal to {schema['minimum']}"
+            problems.append(InputProblem(field, "number_gte", text))
+        if "maximum" in schema and value > schema["maximum"]:
+            text = f"Must be less than or equal to {schema['maximum']}"
+            problems.append(InputProblem(field, "number_lte", text))
+    if given == "array" and isinstance(schema.get("items"), dict):
+        for index, item in enumerate(value):
+            problems += _value_problems(f"{field}.{index}", item, schema["items"], document)
+    return problems
+
+
+def check_input(document: JSON, given: JSON) -> tuple[JSON, list[InputProblem]]:
+    """Check ``given`` against a version's ``openapi_schema`` as the API does; apply defaults.
+
+    Returns the input a model is called with and the problems, each naming its field::
+
+        inputs, problems = check_input(openapi_schema(hello_world), {"text": 5})
+        problems[0].description  # 'Invalid type. Expected: string, given: integer'
+    """
+    schema: JSON = document["components"]["schemas"]["Input"]
+    properties: JSON = schema.get("properties", {})
+    problems = [
+        InputProblem(
+            "input", "additional_property_not_allowed", f"Additional property {key} is not allowed"
+        )
+        for key in given
+        if key not in properties
+    ]
+    for key in schema.get("required", []):
+        if key not in given:
+            problems.append(InputProblem("input", "required", f"{key} is required"))
+    for key, value in given.items():
+        if key in properties:
+            problems += _value_problems(f"input.{key}", value, properties[key], document)
+    resolved = {}
+    for key, prop in properties.items():
+        default = _resolve(prop, document).get("default", _MISSING)
+        if key not in given and default is not _MISSING:
+            resolved[key] = default
+    resolved.update({key: value for key, value in given.items() if key in properties})
+    return resolved, problems
+
+
+_MISSING = object()
 
 
 @dataclass
 class EmulatedModel:
     """A model the emulator can run.
 
-    ``setup_time`` is how long a prediction stays ``starting``. ``versioned=False`` makes an
-    "official" model: it runs through ``POST /models/{owner}/{name}/predictions`` and its
-    predictions show ``version: "hidden"``.
+    ``setup_time`` is how long a prediction stays ``starting``. ``official=True`` makes an
+    official model: it runs by name through ``POST /models/{owner}/{name}/predictions`` (or by
+    ``owner/name:version``), and predictions made by name show an opaque ``version``
+    (``dp-...``) and, when ``backing_model`` is given, that model's name. ``streams`` says
+    whether its predictions get ``urls.stream``: by default, when the output is an iterator
+    (a generator), as the API gives a stream URL only to models that support streaming.
     """
 
     owner: str
     name: str
     function: Callable[..., Any]
     description: str = ""
-    versioned: bool = True
+    official: bool = False
     version_id: str | None = None
     setup_time: float = 0.0
     openapi_schema: JSON = field(default_factory=dict)
+    streams: bool | None = None
+    backing_model: str | None = None
 
     def __post_init__(self) -> None:
         if not self.openapi_schema:
             self.openapi_schema = openapi_schema(self.function)
+        if self.streams is None:
+            self.streams = self.iterates
 
     @property
     def ref(self) -> str:
         return f"{self.owner}/{self.name}"
 
     @property
-    def streams(self) -> bool:
-        output = self.openapi_schema["components"]["schemas"]["Output"]
-        return bool(output.get("x-cog-array-type") == "iterator")
+    def output(self) -> JSON:
+        """The version's ``Output`` schema."""
+        schemas = self.openapi_schema.get("components", {}).get("schemas", {})
+        return dict(schemas.get("Output") or {})
 
-    def check_input(self, given: JSON) -> tuple[JSON, list[str]]:
-        """Apply defaults; return the input and the problems (unknown or missing fields)."""
-        schema: JSON = self.openapi_schema["components"]["schemas"]["Input"]
-        properties = schema.get("properties", {})
-        problems = [f"input.{key}: unexpected field" for key in given if key not in properties]
-        for key in schema.get("required", []):
-            if key not in given:
-                problems.append(f"input.{key}: field required")
-        resolved = {
-            key: prop["default"]
-            for key, prop in properties.items()
-            if "default" in prop and key not in given
-        }
-        resolved.update({key: value for key, value in given.items() if key in properties})
-        return resolved, problems
+    @property
+    def iterates(self) -> bool:
+        """Whether the output is an iterator (``x-cog-array-type: iterator``)."""
+        return self.output.get("x-cog-array-type") == "iterator"
+
+    @property
+    def makes_text(self) -> bool:
+        """Whether the output is text made token by token (a language model's)."""
+        return self.output.get("x-cog-array-display") == "concatenate"
+
+    def check_input(self, given: JSON) -> tuple[JSON, list[InputProblem]]:
+        """Apply defaults; return the input and the problems, as :func:`check_input`."""
+        return check_input(self.openapi_schema, given)
 
 
 # --- built-in models -------------------------------------------------------------------------
@@ -225,14 +557,19 @@ def make_language_model(tokens_per_second: float) -> Callable[..., AsyncIterator
         prompt: str, max_tokens: int = 32, system_prompt: str = ""
     ) -> AsyncIterator[str]:
         """Streams tokens: the prompt's words, then a fixed text, one token at a time."""
-        words = [*prompt.split(), *_TEXT.split()]
         log(f"generating {max_tokens} tokens")
-        for index in range(max_tokens):
+        for token in language_tokens(prompt, max_tokens):
             if tokens_per_second > 0:
                 await asyncio.sleep(1 / tokens_per_second)
-            yield (" " if index else "") + words[index % len(words)]
+            yield token
 
     return language_model
+
+
+def language_tokens(prompt: str, max_tokens: int) -> list[str]:
+    """What the language model says: the prompt's words, then a fixed text, one token each."""
+    words = [*prompt.split(), *_TEXT.split()]
+    return [(" " if index else "") + words[index % len(words)] for index in range(max_tokens)]
 
 
 def png(width: int, height: int, seed: int = 0) -> bytes:
@@ -283,6 +620,9 @@ async def slow_model(seconds: float = 5.0, steps: int = 10) -> str:
     return f"finished after {seconds} seconds"
 
 
+LANGUAGE_MODEL_VERSION = "0c3a6ea2c8d1e5f47b9a28d6e1f0b3c5a7d9e2f4b6a8c0d2e4f6a8b0c2d4e6f8"
+
+
 def builtin_models(tokens_per_second: float) -> list[EmulatedModel]:
     """The models every emulator starts with."""
     return [
@@ -298,12 +638,46 @@ def builtin_models(tokens_per_second: float) -> list[EmulatedModel]:
             "language-model",
             make_language_model(tokens_per_second),
             description="A language model that streams tokens",
-            versioned=False,
+            official=True,
+            version_id=LANGUAGE_MODEL_VERSION,
+            # Official models run on a model of their own, whose name their predictions show.
+            backing_model="replicate-internal/language-model-cpu",
         ),
         EmulatedModel("replicate", "image", image_model, description="Makes PNG images"),
         EmulatedModel("replicate", "fails", failing_model, description="Always fails"),
         EmulatedModel("replicate", "slow", slow_model, description="Takes its time"),
     ]
+
+
+_COG_EXAMPLES = "https://github.com/replicate/cog-examples"
+_APACHE = "https://www.apache.org/licenses/LICENSE-2.0"
+_COG_DOCS = "https://github.com/replicate/cog/blob/main/docs/getting-started.md"
+
+# Links of the built-in models, as real models fill them in (their cover images are PNGs on
+# the delivery host, at /covers/OWNER/NAME.png).
+BUILTIN_LINKS: dict[str, dict[str, str]] = {
+    "replicate/hello-world": {
+        "github_url": _COG_EXAMPLES,
+        "paper_url": _COG_DOCS,
+        "license_url": f"{_COG_EXAMPLES}/blob/main/LICENSE",
+    },
+    "replicate/language-model": {
+        "github_url": _COG_EXAMPLES,
+        "paper_url": "https://arxiv.org/abs/1706.03762",
+        "license_url": _APACHE,
+    },
+    "replicate/image": {
+        "github_url": _COG_EXAMPLES,
+        "paper_url": "https://arxiv.org/abs/2112.10752",
+        "license_url": _APACHE,
+    },
+    "replicate/fails": {
+        "github_url": _COG_EXAMPLES,
+        "paper_url": _COG_DOCS,
+        "license_url": _APACHE,
+    },
+    "replicate/slow": {"github_url": _COG_EXAMPLES, "paper_url": _COG_DOCS, "license_url": _APACHE},
+}
 
 
 def iterate(result: Any) -> Iterator[Any] | AsyncIterator[Any] | None:

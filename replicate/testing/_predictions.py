@@ -22,7 +22,7 @@ from starlette.routing import BaseRoute, Route
 
 from ._app import ProblemError, not_found, public, unvalidated
 from ._engine import TERMINAL, Run
-from ._models import EmulatedModel, progress
+from ._models import EmulatedModel, InputProblem, progress
 from ._state import JSON, ModelEntry, Version, format_timestamp
 
 if TYPE_CHECKING:
@@ -74,8 +74,12 @@ class Runs:
             raise not_found(f"{kind.capitalize()} {run_id}")
         return run  # type: ignore[no-any-return]
 
-    def resolve_version(self, reference: str) -> tuple[ModelEntry, str]:
-        """``owner/name:version``, ``owner/name`` or a bare version id -> (model, version id)."""
+    def resolve_version(self, reference: str) -> tuple[ModelEntry, str | None]:
+        """``owner/name:version``, ``owner/name`` or a bare version id -> (model, version id).
+
+        The version id is None for an official model named without one: it runs by name, as
+        through ``POST /models/{owner}/{name}/predictions``.
+        """
         store = self.store
         name, _, version_id = reference.partition(":")
         if "/" in name:
@@ -84,6 +88,8 @@ class Runs:
             if entry is None:
                 raise ProblemError(422, "Invalid version", f"version: model {name} does not exist")
             if not version_id:
+                if entry.is_official:
+                    return entry, None
                 if not entry.versions:
                     raise ProblemError(422, "Invalid version", f"version: {name} has no versions")
                 version_id = entry.versions[-1].id
@@ -113,7 +119,11 @@ class Runs:
         on_success: Any = None,
         runner: EmulatedModel | None = None,
     ) -> Run:
-        """Create a run of ``entry`` (or of ``runner``, which takes any input: trainings)."""
+        """Create a run of ``entry`` (or of ``runner``, which takes any input: trainings).
+
+        ``version_id`` None runs an official model by name: its prediction shows the opaque
+        version of the model's deployment, and the name of the model behind it if it has one.
+        """
         model = runner or self._model_for(entry, version_id)
         given = body.get("input")
         if not isinstance(given, dict):
@@ -122,7 +132,7 @@ class Runs:
         if runner is None:
             inputs, problems = model.check_input(given)
             if problems:
-                raise ProblemError(422, "Invalid input", "; ".join(problems))
+                raise invalid_input(problems)
             inputs = self._file_inputs(model, inputs)
         cancel_after_header = request.headers.get("cancel-after")
         cancel_after = parse_duration(cancel_after_header) if cancel_after_header else None
@@ -130,10 +140,11 @@ class Runs:
         store = self.store
         run_id = store.ids.resource()
         now = store.now()
+        by_name = version_id is None and kind == "prediction"
         fields: JSON = {
             "id": run_id,
-            "model": entry.ref,
-            "version": version_id or "hidden",
+            "model": (model.backing_model or entry.ref) if by_name else entry.ref,
+            "version": (entry.deployed_version or "hidden") if version_id is None else version_id,
             "input": given,
             "logs": "",
             "output": None,
@@ -153,6 +164,7 @@ class Runs:
         webhook = body.get("webhook")
         events = body.get("webhook_events_filter")
         run = Run(run_id, kind, fields, model=model, webhook=webhook, on_success=on_success)
+        run.streams = kind == "prediction" and bool(model.streams)
         if events is not None:
             run.webhook_events = frozenset(events)
         with store.lock:
@@ -222,20 +234,65 @@ class Runs:
         The engine may already be running it on its own thread; a create answered without
         waiting must still say ``starting``, as the real API does.
         """
-        shown = self.store.render(run)
-        shown.update(status="starting", output=None, logs="", started_at=None, completed_at=None)
-        shown["metrics"] = {}
-        return shown
+        return self.store.render(run, as_created=True)
 
     async def respond(self, request: Request, run: Run) -> Response:
-        """The create response: waits for the end when ``Prefer: wait`` asks for it."""
+        """The create response: waits for the end when ``Prefer: wait`` asks for it.
+
+        With ``real_deviations``, a model whose output is one value is answered as soon as
+        that output exists, as recorded in 2024: ``processing``, files inlined as ``data:``
+        URIs. (Recordings show no such answer for iterator outputs, which wait for the end.)
+        """
         wait = parse_prefer(request.headers.get("prefer"))
-        if wait is not None and await run.signal.wait_for(
-            lambda: run.done, timeout=min(wait, MAX_WAIT)
-        ):
-            return JSONResponse(self.store.render(run), status_code=201)
-        # No wait asked, or the window ran out (202: not all outputs yet).
-        return JSONResponse(self.as_created(run), status_code=201 if wait is None else 202)
+        if wait is None:
+            return JSONResponse(self.as_created(run), status_code=201)
+        model = run.model
+        early = self.app.options.real_deviations and model is not None and not model.iterates
+
+        def answered() -> bool:
+            return run.done or (early and run.fields.get("output") not in (None, []))
+
+        if await run.signal.wait_for(answered, timeout=min(wait, MAX_WAIT)):
+            shown = self.store.render(run)
+            if early and shown["status"] == "succeeded":
+                shown["status"] = "processing"
+                shown.pop("completed_at", None)
+                shown.pop("metrics", None)
+                shown["output"] = self.inline_files(shown.get("output"))
+            return JSONResponse(shown, status_code=201)
+        # The window ran out (202: not all outputs yet).
+        return JSONResponse(self.as_created(run), status_code=202)
+
+    def inline_files(self, output: Any) -> Any:
+        """``output`` with the files this emulator delivers written as ``data:`` URIs."""
+        if isinstance(output, list):
+            return [self.inline_files(item) for item in output]
+        if isinstance(output, dict):
+            return {key: self.inline_files(item) for key, item in output.items()}
+        store = self.store
+        if isinstance(output, str) and output.startswith(store.delivery_base_url):
+            with store.lock:
+                found = store.outputs.get(urllib.parse.urlparse(output).path)
+            if found is not None:
+                data, content_type = found
+                return f"data:{content_type};base64,{base64.b64encode(data).decode()}"
+        return output
+
+
+def invalid_input(problems: list[InputProblem]) -> ProblemError:
+    """The API's 422 for inputs its version's schema refuses: each named, with its reason."""
+    title = "Input validation failed"
+    detail = "".join(f"- {problem.field}: {problem.description}\n" for problem in problems)
+    body: JSON = {
+        "title": title,
+        "detail": detail,
+        "status": 422,
+        "invalid_fields": [
+            {"type": problem.kind, "field": problem.field, "description": problem.description}
+            for problem in problems
+        ],
+    }
+    return ProblemError(422, title, detail, body=body)
 
 
 def _later(timestamp: str, seconds: float) -> str:
@@ -258,7 +315,8 @@ def routes(app: EmulatorApp) -> list[BaseRoute]:
         if entry is None:
             raise not_found(f"Model {ref}")
         body = await app.json_body(request)
-        version_id = entry.versions[-1].id if entry.versions else None
+        # An official model runs by name; any other model, its latest version.
+        version_id = None if entry.is_official or not entry.versions else entry.versions[-1].id
         return await runs.respond(request, runs.create(request, body, entry, version_id))
 
     async def create_deployment_prediction(request: Request) -> Response:
@@ -320,12 +378,9 @@ def routes(app: EmulatorApp) -> list[BaseRoute]:
         destination = str(body.get("destination", ""))
         with store.lock:
             target = store.models.get(destination)
-        if target is None:
-            raise ProblemError(
-                422,
-                "Invalid destination",
-                f"destination: model {destination} does not exist (create it first)",
-            )
+        if target is None:  # the API answers a bare {detail, status} here
+            detail = "The specified training destination does not exist"
+            raise ProblemError(404, "", detail, body={"detail": detail, "status": 404})
         trainer = _trainer(app, entry, target)
         run = runs.create(
             request, body, entry, version_id, kind="training", on_success=trainer, runner=TRAINER

@@ -185,14 +185,15 @@ class Files:
         md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
         store = self.store
         created = self.options.clock()
-        file_id = store.ids.resource()
-        # Real traffic has name, etag and checksums.md5, which the spec does not list.
+        file_id = store.ids.file()
+        # Real traffic has name, etag (the bare MD5) and checksums.md5, which the spec does
+        # not list.
         record: JSON = {
             "id": file_id,
             "name": filename,
             "content_type": media_type,
             "size": len(data),
-            "etag": f'"{md5}"',
+            "etag": md5,
             "checksums": {"sha256": hashlib.sha256(data).hexdigest(), "md5": md5},
             "metadata": metadata,
             "created_at": format_timestamp(created),

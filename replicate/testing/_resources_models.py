@@ -9,8 +9,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from ._app import ProblemError, not_found, public, unvalidated
-from ._engine import Run
+from ._app import MODELS_PAGE_SIZE, ProblemError, not_found, public, unvalidated
+from ._engine import Run, token_metrics
+from ._models import image_model, language_tokens, progress_line
 from ._resources_common import (
     NAME,
     NAME_RULE,
@@ -101,9 +102,13 @@ class Catalog:
         return entry
 
     def model_json(self, entry: ModelEntry) -> JSON:
-        with self.store.lock:
+        store = self.store
+        with store.lock:
             latest = entry.versions[-1].to_json() if entry.versions else None
             examples = [self.example_json(run_id) for run_id in entry.examples]
+            cover = entry.cover_image_url
+            if cover is None and entry.cover_image is not None:
+                cover = store.delivery_base_url + entry.cover_image
             return {
                 "url": f"https://replicate.com/{entry.ref}",
                 "owner": entry.owner,
@@ -114,16 +119,26 @@ class Catalog:
                 "github_url": entry.github_url,
                 "paper_url": entry.paper_url,
                 "license_url": entry.license_url,
+                "weights_url": entry.weights_url,  # not in the spec; real models have it
                 "run_count": entry.run_count,
-                "cover_image_url": entry.cover_image_url,
+                "cover_image_url": cover,
+                "created_at": entry.created_at,  # not in the spec; real models have it
                 "default_example": next((item for item in examples if item), None),
                 "latest_version": latest,
             }
 
     def example_json(self, run_id: str) -> JSON | None:
-        with self.store.lock:
-            run = self.examples.get(run_id) or self.store.predictions.get(run_id)
-        return None if run is None else self.store.render(run)
+        store = self.store
+        with store.lock:
+            run = self.examples.get(run_id) or store.predictions.get(run_id)
+        if run is None:
+            return None
+        shown = store.render(run)
+        if run_id in self.examples:  # seeded before the delivery host's address was known
+            shown["output"] = _rebased(
+                shown.get("output"), SEEDED_DELIVERY, store.delivery_base_url
+            )
+        return shown
 
     def public_models(self) -> list[ModelEntry]:
         with self.store.lock:
@@ -137,7 +152,7 @@ class Catalog:
     # --- seeding -------------------------------------------------------------------------
 
     def seed(self) -> None:
-        """The collections and hello-world's example, as replicate.com has them."""
+        """The collections, and the built-in models' examples, as replicate.com has them."""
         store = self.store
         with store.lock:
             for slug, name, description, full, refs in COLLECTIONS:
@@ -150,28 +165,46 @@ class Catalog:
                         "full_description": full,
                         "models": present,
                     }
-            hello = store.models.get("replicate/hello-world")
-            if hello is not None and hello.versions and not hello.examples:
-                hello.github_url = hello.github_url or "https://github.com/replicate/cog-examples"
-                self.add_example(hello, {"text": "Alice"}, "hello Alice")
+            for ref, (given, ending) in _examples().items():
+                entry = store.models.get(ref)
+                if entry is not None and entry.versions and not entry.examples:
+                    self.add_example(entry, given, **ending)
 
-    def add_example(self, entry: ModelEntry, given: JSON, output: Any) -> Run:
-        """A succeeded prediction of ``entry`` shown as one of its examples."""
+    def add_example(
+        self,
+        entry: ModelEntry,
+        given: JSON,
+        output: Any,
+        *,
+        status: str = "succeeded",
+        logs: str = "",
+        error: str | None = None,
+        files: dict[str, tuple[bytes, str]] | None = None,
+    ) -> Run:
+        """A finished prediction of ``entry`` shown as one of its examples.
+
+        ``files`` are output files to serve, by name: ``output`` refers to each as
+        ``{delivery}/NAME``, ``{delivery}`` being the delivery host.
+        """
         store = self.store
         created = store.options.clock()
         started = created + timedelta(milliseconds=42)
         completed = started + timedelta(microseconds=2363)
         run_id = store.ids.resource()
+        for name, content in (files or {}).items():
+            store.outputs[f"/{run_id}/{name}"] = content
+        model = entry.versions[-1].model
         fields: JSON = {
             "id": run_id,
-            "model": entry.ref,
-            "version": entry.versions[-1].id if entry.versions else "hidden",
+            # an official model's example ran by name, as its users run it
+            "model": (model.backing_model or entry.ref) if entry.is_official else entry.ref,
+            "version": entry.deployed_version or entry.versions[-1].id,
             "input": given,
-            "logs": "",
-            "output": output,
+            "logs": logs,
+            "output": _rebased(output, "{delivery}", f"{SEEDED_DELIVERY}/{run_id}"),
             "data_removed": False,
-            "error": None,
-            "status": "succeeded",
+            "error": error,
+            "status": status,
             "created_at": format_timestamp(created),
             "started_at": format_timestamp(started),
             "completed_at": format_timestamp(completed),
@@ -181,7 +214,13 @@ class Catalog:
                 "total_time": (completed - created).total_seconds(),
             },
         }
-        run = Run(run_id, "prediction", fields)
+        run = Run(run_id, "prediction", fields, model=model)
+        run.streams = bool(model.streams)
+        if model.makes_text and isinstance(output, list):
+            run.first_output_at = format_timestamp(started + timedelta(microseconds=400))
+            fields["metrics"].update(
+                token_metrics(run, fields["started_at"], fields["completed_at"])
+            )
         with store.lock:
             self.examples[run_id] = run
             entry.examples.append(run_id)
@@ -247,7 +286,7 @@ def routes(app: EmulatorApp, catalog: Catalog) -> list[BaseRoute]:
                     versioned, key=lambda e: e.versions[-1].created_at, reverse=direction == "desc"
                 ) + [entry for entry in models if not entry.versions]
             items = [catalog.model_json(entry) for entry in ordered]
-        return JSONResponse(app.page(request, items))
+        return JSONResponse(app.page(request, items, MODELS_PAGE_SIZE))
 
     async def create_model(request: Request) -> Response:
         body = await app.json_body(request)
@@ -294,7 +333,7 @@ def routes(app: EmulatorApp, catalog: Catalog) -> list[BaseRoute]:
         if not text:
             raise invalid("body", "the search text is empty (send it as text/plain)")
         items = [catalog.model_json(entry) for entry, _ in catalog.ranked(text)]
-        return JSONResponse(app.page(request, items))
+        return JSONResponse(app.page(request, items, MODELS_PAGE_SIZE))
 
     async def get_model(request: Request) -> Response:
         return JSONResponse(catalog.model_json(catalog.entry(request)))
@@ -444,3 +483,56 @@ def routes(app: EmulatorApp, catalog: Catalog) -> list[BaseRoute]:
         Route("/v1/collections/{slug}", get_collection, methods=["GET"]),
         Route("/v1/search", search, methods=["GET"]),
     ]
+
+
+# Where example outputs point before the server knows its delivery host's address: replaced
+# by the real one each time an example is shown.
+SEEDED_DELIVERY = "http://delivery.emulator.test"
+
+
+def _rebased(value: Any, old: str, new: str) -> Any:
+    """``value`` with every string that starts with ``old`` starting with ``new`` instead."""
+    if isinstance(value, str) and value.startswith(old):
+        return new + value[len(old) :]
+    if isinstance(value, list):
+        return [_rebased(item, old, new) for item in value]
+    if isinstance(value, dict):
+        return {key: _rebased(item, old, new) for key, item in value.items()}
+    return value
+
+
+def _examples() -> dict[str, tuple[JSON, JSON]]:
+    """Each built-in model's example: its input, and how it ended (``add_example``'s keywords)."""
+    prompt = "Write a haiku about foxes"
+    [image] = image_model("a fox in the snow")
+    return {
+        "replicate/hello-world": ({"text": "Alice"}, {"output": "hello Alice"}),
+        "replicate/language-model": (
+            {"prompt": prompt, "max_tokens": 12},
+            {"output": language_tokens(prompt, 12), "logs": "generating 12 tokens\n"},
+        ),
+        "replicate/image": (
+            {"prompt": "a fox in the snow", "num_outputs": 1},
+            {
+                "output": [f"{{delivery}}/{image.filename}"],
+                "logs": progress_line(1, 1) + "\n",
+                "files": {image.filename: (image.data, image.content_type)},
+            },
+        ),
+        "replicate/fails": (
+            {"text": "anything"},
+            {
+                "output": None,
+                "status": "failed",
+                "logs": "about to fail\n",
+                "error": "this model fails on purpose",
+            },
+        ),
+        "replicate/slow": (
+            {"seconds": 2, "steps": 4},
+            {
+                "output": "finished after 2 seconds",
+                "logs": "".join(progress_line(step, 4) + "\n" for step in range(1, 5)),
+            },
+        ),
+    }

@@ -64,9 +64,12 @@ class Emulator:
     Options: ``api_token`` (default ``r8_emulator_token``); ``host`` and ``port`` of the API
     (loopback, and 0 for a free port) and ``delivery_port`` of the file host;
     ``validate_requests`` against the OpenAPI spec (422 problem+json when invalid);
-    ``real_deviations`` to shape responses like recorded real traffic (missing ``urls.web``,
-    nulls, extra fields); ``rate_limits`` (600 creates and 3000 other requests a minute);
-    ``page_size`` of lists; ``seed`` for reproducible ids; ``clock`` (a callable returning an
+    ``real_deviations`` for what recorded traffic of 2023-2024 shows beyond today's API
+    (``Prefer: wait`` answered ``processing`` with ``data:`` file outputs as soon as a
+    model's output exists, timestamps with 0 to 9 fractional digits, no ``data_removed``,
+    more nulls); ``rate_limits`` (600 creates and 3000 other requests a minute);
+    ``page_size`` of every list (by default each list's own, as the API's: 25 models, 100 of
+    anything else); ``seed`` for reproducible ids; ``clock`` (a callable returning an
     aware ``datetime``) for timestamps; ``tokens_per_second`` of the language model;
     ``webhook_secret`` (``whsec_...`` or the bare base64 key) to sign webhooks with.
     """
@@ -81,7 +84,7 @@ class Emulator:
         validate_requests: bool = True,
         real_deviations: bool = False,
         rate_limits: bool = False,
-        page_size: int = 100,
+        page_size: int | None = None,
         seed: int | None = None,
         clock: Clock | None = None,
         tokens_per_second: float = 50.0,
@@ -171,16 +174,23 @@ class Emulator:
         ref: str,
         function: Callable[..., Any],
         *,
-        versioned: bool = True,
+        official: bool = False,
+        streams: bool | None = None,
+        backing_model: str | None = None,
         setup_time: float = 0.0,
         description: str = "",
+        versioned: bool = True,
     ) -> EmulatedModel:
         """Make ``function`` the model ``owner/name``; its type hints give the schema.
 
         A plain function, a generator (a stream of outputs) or their async forms work;
         return :class:`~replicate.testing.OutputFile` or a ``Path`` for file outputs.
-        Registering the same ``ref`` again adds a new version. ``versioned=False`` makes
-        an official model (run through ``POST /models/{owner}/{name}/predictions``).
+        Registering the same ``ref`` again adds a new version. ``official=True`` makes an
+        official model: it runs by name (``POST /models/{owner}/{name}/predictions``), its
+        predictions then showing an opaque ``version`` (``dp-...``) and ``backing_model`` as
+        their ``model`` when given; it still has a version, as real official models do
+        (``versioned=False`` is the older spelling of ``official=True``). ``streams``: whether
+        predictions get ``urls.stream`` (by default, when ``function`` is a generator).
         ``setup_time`` is how long predictions stay ``starting``. Example::
 
             def shout(text: str, times: int = 1) -> str:
@@ -199,8 +209,10 @@ class Emulator:
             name,
             function,
             description=description,
-            versioned=versioned,
+            official=official or not versioned,
             setup_time=setup_time,
+            streams=streams,
+            backing_model=backing_model,
         )
         self.app.add_model(model)
         return model

@@ -36,7 +36,7 @@ def test_new_rows_and_targets(modules: tuple[Any, Any]) -> None:
     compare, _ = modules
     rows = {row.key: row for m in compare.measurements(compare.Plan()) for row in m.rows}
     expected = {"get": 1.05, "get api": 1.05, "pages": 1.5, "pages api": 1.5}
-    expected.update({"events": 3, "events async": 3})
+    expected.update({"events": 3, "events async": 3, "long run polled": 1.1})
     for key, limit in expected.items():
         assert (rows[key].target.kind, rows[key].target.limit) == ("ratio", limit), key
 

@@ -22,6 +22,7 @@ ROWS = [
     "run 0",
     "run 200",
     "long run",
+    "long run polled",
     "events",
     "events async",
     "first event",

@@ -84,9 +84,10 @@ def test_models_get_shows_the_inputs(emu: Emulator, capsys: pytest.CaptureFixtur
 
 
 def test_models_get_of_a_model_without_a_schema(
-    emu: Emulator, capsys: pytest.CaptureFixture[str]
+    emu: Emulator, client: replicate.Client, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    shown = cli(emu, capsys, "models", "get", "replicate/language-model")
+    client.models.create("emulator", "no-versions-yet", visibility="public", hardware="cpu")
+    shown = cli(emu, capsys, "models", "get", "emulator/no-versions-yet")
     assert "inputs: not published" in shown
 
 

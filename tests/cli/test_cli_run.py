@@ -228,7 +228,7 @@ def test_stream_falls_back_to_polling_without_an_event_stream(
 def test_run_of_a_token_streaming_model_prints_text(
     emu: Emulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # replicate/language-model publishes no schema: a list of text is taken for a token stream
+    # replicate/language-model's schema marks its output a token stream: printed as text
     args = ["replicate/language-model", "prompt=hi there", "max_tokens:=12"]
     assert main(on(emu, "run", *args)) == 0
     assert capsys.readouterr().out == LANGUAGE_MODEL_TEXT + "\n"

@@ -29,10 +29,16 @@ def echo(text: str, count: int = 1, ratio: float = 0.5, tags: list[str] | None =
     return json.dumps({"text": text, "count": count, "ratio": ratio, "tags": tags})
 
 
+def size(image: Path) -> int:
+    """The size of a file input."""
+    return image.stat().st_size
+
+
 @pytest.fixture(scope="module")
 def emu() -> Iterator[Emulator]:
     with Emulator() as emulator:
         emulator.register("acme/echo", echo)
+        emulator.register("acme/size", size)
         yield emulator
 
 
@@ -157,10 +163,9 @@ def test_a_file_over_100_mib_exits_2_before_any_upload(
     client = replicate.Client(api_token=emu.api_token, base_url=emu.base_url)
     files_before = len(client.files.list().results)
 
-    # replicate/language-model publishes no schema: @path is a file input there
-    assert main(["run", "replicate/language-model", f"prompt=@{big}", *on(emu)]) == 2
+    assert main(["run", "acme/size", f"image=@{big}", *on(emu)]) == 2
     line = error_line(capsys.readouterr().err)
-    assert line.startswith("error: input['prompt']: the file is too large to send to Replicate")
+    assert line.startswith("error: input['image']: the file is too large to send to Replicate")
     assert main(["files", "upload", str(big), *on(emu)]) == 2
     assert "the file is too large" in error_line(capsys.readouterr().err)
     assert len(client.files.list().results) == files_before

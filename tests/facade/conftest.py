@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ import pytest
 import replicate
 from replicate._clock import Clock
 from replicate.client import Client
+from replicate.testing import progress
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "responses"
 TOKEN = "r8_facade_test_token_0123456789"
@@ -72,6 +73,26 @@ def api() -> FakeAPI:
 @pytest.fixture
 def client(api: FakeAPI) -> Client:
     return Client(TOKEN, base_url=BASE, transport=httpx.MockTransport(api), poll_interval=0)
+
+
+async def slow(seconds: float = 5.0, steps: int = 10) -> str:
+    """``replicate/slow`` again, to register with ``streams=True``: the built-in one does not
+    stream, as the API gives a stream URL only to models that support streaming."""
+    for step in range(steps):
+        await asyncio.sleep(seconds / steps)
+        progress(step + 1, steps)
+    return f"finished after {seconds} seconds"
+
+
+async def slow_tokens(seconds: float = 5.0, steps: int = 10) -> AsyncIterator[str]:
+    """``replicate/slow`` as a model that streams: ``steps`` tokens over ``seconds``.
+
+    Register it (``emulator.register("tests/slow-tokens", slow_tokens)``) where a test needs a
+    long-running prediction with ``urls.stream``: the built-in slow model does not stream.
+    """
+    for step in range(steps):
+        await asyncio.sleep(seconds / steps)
+        yield f"step {step} "
 
 
 REAL_WAIT = 0.01

@@ -32,7 +32,7 @@ def inspect_file(file: Path) -> dict[str, Any]:
 def emu() -> Iterator[Emulator]:
     with Emulator() as emulator:
         model = emulator.register("me/inspect", inspect_file)
-        emulator.register("me/inspect-official", inspect_file, versioned=False)
+        emulator.register("me/inspect-official", inspect_file, official=True)
         emulator.register("me/trained", inspect_file)
         client = Client(emulator.api_token, base_url=emulator.base_url)
         client.deployments.create(

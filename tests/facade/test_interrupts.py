@@ -20,9 +20,14 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import slow_tokens
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+# imported now, not on the first run: a SIGINT must not land while a module compiles
+import replicate._created
+import replicate._run
+import replicate._stream  # noqa: F401
 from replicate.client import Client
 from replicate.exceptions import PredictionMayBeRunningWarning
 from replicate.testing import Emulator
@@ -41,6 +46,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def emu() -> Iterator[Emulator]:
     with Emulator() as emulator:
+        emulator.register("tests/slow-tokens", slow_tokens)
         yield emulator
 
 
@@ -145,7 +151,7 @@ def test_ctrl_c_at_any_moment_of_stream_leaves_nothing_running(
     emu: Emulator, client: Client, delay: float
 ) -> None:
     input = unique_input()
-    ctrl_c_during(lambda: list(client.stream("replicate/slow", input=input)), delay)
+    ctrl_c_during(lambda: list(client.stream("tests/slow-tokens", input=input)), delay)
     assert running(emu, input) == []
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import slow
 
 from replicate.client import Client
 from replicate.exceptions import (
@@ -50,6 +51,7 @@ def emu() -> Iterator[Emulator]:
         emulator.register("tests/tokens", tokens)
         emulator.register("tests/numbers", numbers)
         emulator.register("tests/breaks", breaks)
+        emulator.register("tests/slow-streaming", slow, streams=True)
         yield emulator
 
 
@@ -101,11 +103,22 @@ def test_run_every_kind_of_reference(client: Client, mode: str) -> None:
         assert run_both(client, mode, ref, input={"text": "Alice"}) == "hello Alice"
 
 
-def test_versionless_model_runs_through_model_predictions(client: Client, mode: str) -> None:
+def test_official_model_runs_through_model_predictions(client: Client, mode: str) -> None:
     output = run_both(
         client, mode, "replicate/language-model", input={"prompt": "a b", "max_tokens": 4}
     )
     assert output == ["a", " b", " Replicate", " runs"]  # a list, as in 1.x for owner/name
+
+
+def test_official_model_by_its_latest_version_iterates_its_stream(
+    client: Client, mode: str
+) -> None:
+    """As against the real API: the model's latest version marks its output as an iterator."""
+    model = client.models.get("replicate/language-model")
+    assert model.latest_version is not None
+    ref = f"replicate/language-model:{model.latest_version.id}"
+    output = run_both(client, mode, ref, input={"prompt": "a b", "max_tokens": 4}, wait=False)
+    assert list(output) == ["a", " b", " Replicate", " runs"]
 
 
 def test_iterator_output_of_a_named_version(client: Client, emu: Emulator, mode: str) -> None:
@@ -182,7 +195,7 @@ def test_outliving_the_window_follows_the_stream(emu: Emulator, mode: str) -> No
     output = run_both(
         client,
         mode,
-        "replicate/slow",
+        "tests/slow-streaming",
         input={"seconds": 1.3, "steps": 4},
         wait=1,
         on_progress=progress,
@@ -197,12 +210,46 @@ def test_outliving_the_window_follows_the_stream(emu: Emulator, mode: str) -> No
     # (for its started_at, with on_progress only), one after done: no polling
     (prediction_id,) = ids
     assert recorder.seen == [
-        "POST /v1/models/replicate/slow/predictions",
+        "POST /v1/models/tests/slow-streaming/predictions",
         f"GET /v1/predictions/{prediction_id}/stream",
         f"GET /v1/predictions/{prediction_id}",
         f"GET /v1/predictions/{prediction_id}",
     ]
     assert all(started_at for status, started_at in seen if status == "processing")
+
+
+def test_outliving_the_window_without_a_stream_polls(
+    emu: Emulator, mode: str, waits: list[float]
+) -> None:
+    """replicate/slow has no stream URL, as a real model that does not stream: polled."""
+    recorder = Recorder()
+    client = Client(api_token=emu.api_token, base_url=emu.base_url, transport=recorder)
+    output = run_both(client, mode, "replicate/slow", input={"seconds": 1.3, "steps": 4}, wait=1)
+    assert output == "finished after 1.3 seconds"
+    assert recorder.seen[0] == "POST /v1/models/replicate/slow/predictions"
+    polls = recorder.seen[1:]
+    assert polls and all(seen.startswith("GET /v1/predictions/") for seen in polls)
+    assert not any(seen.endswith("/stream") for seen in polls)
+    # on the polling schedule (conftest's clock shortens each wait to 10 ms)
+    assert waits[:5] == [0.05, 0.1, 0.2, 0.4, 0.5]
+    assert set(waits[5:]) <= {0.5}
+
+
+@pytest.mark.parametrize(
+    ("ref", "input", "expected", "streams"),
+    [
+        ("replicate/hello-world", {"text": "Bo"}, "hello Bo", False),
+        ("replicate/language-model", {"prompt": "Bo", "max_tokens": 2}, ["Bo", " Replicate"], True),
+    ],
+)
+def test_run_waits_on_a_stream_or_polls(
+    emu: Emulator, mode: str, ref: str, input: dict[str, Any], expected: Any, streams: bool
+) -> None:
+    """Both ways of waiting give the output: the stream where the model has one, else polls."""
+    recorder = Recorder()
+    client = Client(api_token=emu.api_token, base_url=emu.base_url, transport=recorder)
+    assert run_both(client, mode, ref, input=input, wait=False) == expected
+    assert any(seen.endswith("/stream") for seen in recorder.seen) is streams
 
 
 def test_wait_stops_on_every_terminal_state(client: Client, mode: str) -> None:
@@ -222,7 +269,7 @@ def test_wait_without_a_stream_polls(client: Client, mode: str) -> None:
         model="replicate/slow", input={"seconds": 0.3, "steps": 3}
     )
     assert prediction.urls is not None
-    prediction.urls.pop("stream")
+    assert "stream" not in prediction.urls  # a model that does not stream
     seen: list[str] = []
     if mode == "sync":
         prediction.wait(on_progress=lambda p: seen.append(p.status))
@@ -253,7 +300,7 @@ def test_5xx_while_waiting(client: Client, emu: Emulator, mode: str) -> None:
     emu.faults.add("GET /v1/predictions/{id}/stream", status=503, times=2)
     emu.faults.add("GET /v1/predictions/{id}", status=502, times=2)
     output = run_both(
-        client, mode, "replicate/slow", input={"seconds": 0.2, "steps": 1}, wait=False
+        client, mode, "tests/slow-streaming", input={"seconds": 0.2, "steps": 1}, wait=False
     )
     assert output == "finished after 0.2 seconds"
     assert emu.faults.pending == []
@@ -264,7 +311,7 @@ def test_a_stream_that_always_fails_falls_back_to_polling(
 ) -> None:
     emu.faults.add("GET /v1/predictions/{id}/stream", status=503, times=None)
     output = run_both(
-        client, mode, "replicate/slow", input={"seconds": 0.2, "steps": 1}, wait=False
+        client, mode, "tests/slow-streaming", input={"seconds": 0.2, "steps": 1}, wait=False
     )
     assert output == "finished after 0.2 seconds"
 
@@ -272,7 +319,7 @@ def test_a_stream_that_always_fails_falls_back_to_polling(
 def test_a_stream_cut_in_the_middle_of_a_wait(client: Client, emu: Emulator, mode: str) -> None:
     emu.faults.cut_stream(after=2)
     output = run_both(
-        client, mode, "replicate/slow", input={"seconds": 0.3, "steps": 6}, wait=False
+        client, mode, "tests/slow-streaming", input={"seconds": 0.3, "steps": 6}, wait=False
     )
     assert output == "finished after 0.3 seconds"
     assert [r.kind for r in emu.faults.history[-1:]] == ["cut_stream"]

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import slow_tokens
 
 import replicate
 from replicate.client import Client
@@ -32,6 +33,7 @@ def emu() -> Iterator[Emulator]:
     with Emulator(tokens_per_second=2000) as emulator:
         emulator.register("tests/chatty", chatty)
         emulator.register("tests/stumbles", stumbles)
+        emulator.register("tests/slow-tokens", slow_tokens)
         yield emulator
 
 
@@ -172,7 +174,7 @@ def test_interrupting_a_stream_cancels_the_prediction(
             raise KeyboardInterrupt  # Ctrl-C while the stream is being read
 
     monkeypatch.setattr(_stream, "iter_sse", interrupted)
-    prediction = client.predictions.create(model="replicate/slow", input={"seconds": 5})
+    prediction = client.predictions.create(model="tests/slow-tokens", input={"seconds": 5})
     with pytest.raises(KeyboardInterrupt):
         list(prediction.stream())
     assert emu.app.store.predictions[prediction.id].status == "canceled"
@@ -182,7 +184,7 @@ def test_interrupting_a_stream_cancels_the_prediction(
 def test_cancelling_an_async_stream_cancels_the_prediction(client: Client, emu: Emulator) -> None:
     async def go() -> str:
         prediction = await client.predictions.async_create(
-            model="replicate/slow", input={"seconds": 5, "steps": 50}
+            model="tests/slow-tokens", input={"seconds": 5, "steps": 50}
         )
         first = asyncio.Event()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Literal
@@ -15,6 +16,7 @@ import pytest
 from replicate.testing._app import EmulatorApp
 from replicate.testing._models import (
     HELLO_WORLD_VERSION,
+    LANGUAGE_MODEL_VERSION,
     EmulatedModel,
     input_schema,
     log,
@@ -91,7 +93,7 @@ async def test_hello_world_with_prefer_wait(client: httpx.AsyncClient) -> None:
     assert body["version"] == HELLO_WORLD_VERSION
     assert body["model"] == "replicate/hello-world"
     assert body["created_at"].endswith("Z")
-    assert set(body["urls"]) == {"get", "cancel", "stream", "web"}
+    assert set(body["urls"]) == {"get", "cancel"}  # hello-world does not stream
     assert body["urls"]["get"] == f"http://api.emulator.test/v1/predictions/{body['id']}"
     assert body["metrics"]["predict_time"] >= 0
 
@@ -113,7 +115,7 @@ async def test_a_wait_window_that_runs_out_answers_starting(client: httpx.AsyncC
     assert response.status_code == 202
     body = response.json()
     assert body["status"] == "starting"
-    assert body["output"] is None
+    assert "output" not in body  # as the API shows a prediction still starting
 
 
 @pytest.mark.anyio
@@ -174,7 +176,8 @@ async def test_language_model_streams_tokens_with_ids(client: httpx.AsyncClient)
         json={"input": {"prompt": "Hi there", "max_tokens": 4}},
     )
     body = response.json()
-    assert body["version"] == "hidden"
+    assert body["version"].startswith("dp-")  # official models' predictions: an opaque version
+    assert body["model"] == "replicate-internal/language-model-cpu"  # the model behind it
     events = await sse(client, body["urls"]["stream"])
     outputs = [e["data"] for e in events if e["event"] == "output"]
     assert "".join(outputs) == "Hi there Replicate runs"
@@ -231,8 +234,8 @@ async def test_unknown_and_missing_inputs_are_named(client: httpx.AsyncClient) -
     response = await create(client, HELLO, {"txt": "a"})
     assert response.status_code == 422
     detail = response.json()["detail"]
-    assert "input.txt: unexpected field" in detail
-    assert "input.text: field required" in detail
+    assert "- input: Additional property txt is not allowed\n" in detail
+    assert "- input: text is required\n" in detail
 
 
 @pytest.mark.anyio
@@ -319,6 +322,123 @@ async def test_real_deviations_switch(client: httpx.AsyncClient) -> None:
     from replicate_api.models import Prediction
 
     assert Prediction.from_dict(body).to_dict() == body
+
+
+@pytest.mark.anyio
+async def test_a_waited_answer_with_real_deviations_comes_as_soon_as_the_output_exists() -> None:
+    """As recorded in 2024: processing, its file inlined; an iterator output waits for the end."""
+    app = EmulatorApp(Options(real_deviations=True), tokens_per_second=500)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app.asgi),
+        base_url="http://api.emulator.test/v1",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    ) as deviant:
+        image = (await create(deviant, "replicate/image", {"prompt": "x"}, prefer="wait")).json()
+        tokens = await deviant.post(
+            "/models/replicate/language-model/predictions",
+            json={"input": {"prompt": "a b", "max_tokens": 3}},
+            headers={"prefer": "wait"},
+        )
+    app.engine.close()
+    assert image["status"] == "processing" and "completed_at" not in image
+    (uri,) = image["output"]
+    assert uri.startswith("data:image/png;base64,")
+    assert base64.b64decode(uri.partition(",")[2]).startswith(b"\x89PNG")
+    assert tokens.json()["status"] == "succeeded"
+    assert tokens.json()["output"] == ["a", " b", " Replicate"]
+
+
+@pytest.mark.anyio
+async def test_only_models_that_stream_get_a_stream_url(
+    client: httpx.AsyncClient, app: EmulatorApp
+) -> None:
+    def words() -> Iterator[str]:
+        yield "a"
+
+    def word() -> str:
+        return "a"
+
+    app.add_model(EmulatedModel("me", "words", words))
+    app.add_model(EmulatedModel("me", "word", word))
+    app.add_model(EmulatedModel("me", "word-streaming", word, streams=True))
+    for ref, given, streams in (
+        ("me/words", {}, True),  # a generator
+        ("me/word", {}, False),
+        ("me/word-streaming", {}, True),  # streams=True
+        (HELLO, {"text": "a"}, False),
+        ("replicate/image", {"prompt": "a"}, False),
+    ):
+        body = (await create(client, ref, given)).json()
+        assert ("stream" in body["urls"]) is streams, ref
+        assert "web" not in body["urls"]
+
+
+@pytest.mark.anyio
+async def test_an_official_model_runs_by_name_or_by_its_version(
+    client: httpx.AsyncClient,
+) -> None:
+    given = {"prompt": "a", "max_tokens": 1}
+    by_name = (await create(client, "replicate/language-model", given)).json()
+    assert re.fullmatch(r"dp-[0-9a-f]{32}", by_name["version"])
+    again = await client.post("/models/replicate/language-model/predictions", json={"input": given})
+    assert again.json()["version"] == by_name["version"]  # the model's deployment, each time
+    by_version = (
+        await create(client, f"replicate/language-model:{LANGUAGE_MODEL_VERSION}", given)
+    ).json()
+    assert (by_version["version"], by_version["model"]) == (
+        LANGUAGE_MODEL_VERSION,
+        "replicate/language-model",
+    )
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("given", "field", "description"),
+    [
+        ({"text": 5}, "input.text", "Invalid type. Expected: string, given: integer"),
+        ({"text": None}, "input.text", "Invalid type. Expected: string, given: null"),
+        (
+            {"text": "a", "times": 1.5},
+            "input.times",
+            "Invalid type. Expected: integer, given: number",
+        ),
+        (
+            {"text": "a", "style": "quiet"},
+            "input.style",
+            'style must be one of the following: "plain", "loud"',
+        ),
+        (
+            {"text": "a", "tags": ["x", 1]},
+            "input.tags.1",
+            "Invalid type. Expected: string, given: integer",
+        ),
+    ],
+)
+async def test_inputs_are_checked_against_the_version_schema(
+    client: httpx.AsyncClient,
+    app: EmulatorApp,
+    given: dict[str, object],
+    field: str,
+    description: str,
+) -> None:
+    def greet(
+        text: str,
+        times: int = 1,
+        style: Literal["plain", "loud"] = "plain",
+        tags: list[str] | None = None,
+    ) -> str:
+        return text * times
+
+    app.add_model(EmulatedModel("me", "greet", greet))
+    response = await create(client, "me/greet", given)
+    assert response.status_code == 422
+    body = response.json()
+    assert body["title"] == "Input validation failed"
+    assert body["invalid_fields"] == [
+        {"type": body["invalid_fields"][0]["type"], "field": field, "description": description}
+    ]
+    assert body["detail"] == f"- {field}: {description}\n"
+    assert (await create(client, "me/greet", {"text": "a", "times": 2.0})).status_code == 201
 
 
 @pytest.mark.anyio
@@ -427,7 +547,19 @@ def test_input_schema_from_type_hints() -> None:
     assert props["scale"]["type"] == "number"
     assert props["safe"] == {"type": "boolean", "title": "Safe", "x-order": 3, "default": True}
     assert props["image"] == {"type": "string", "format": "uri", "title": "Image", "x-order": 4}
-    assert props["style"]["enum"] == ["photo", "anime"]
+    # an enum is a schema of its own, as cog writes it
+    assert props["style"] == {
+        "allOf": [{"$ref": "#/components/schemas/style"}],
+        "x-order": 5,
+        "default": "photo",
+    }
+    schemas = openapi_schema(model)["components"]["schemas"]
+    assert schemas["style"] == {
+        "title": "style",
+        "description": "An enumeration.",
+        "type": "string",
+        "enum": ["photo", "anime"],
+    }
     assert props["tags"]["items"] == {"type": "string"}
 
 

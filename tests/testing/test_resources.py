@@ -7,6 +7,7 @@ client is run against the emulator, so the emulator speaks the API the client is
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -76,7 +77,7 @@ from replicate_api.models import (
 from replicate_api.types import File
 
 from replicate.testing._app import EmulatorApp
-from replicate.testing._models import HELLO_WORLD_VERSION, EmulatedModel
+from replicate.testing._models import HELLO_WORLD_VERSION, LANGUAGE_MODEL_VERSION, EmulatedModel
 from replicate.testing._resources_files import FORM_OVERHEAD
 from replicate.testing._state import Options
 
@@ -343,22 +344,31 @@ async def test_collections_paginate(make_app: Callable[..., EmulatorApp]) -> Non
 async def test_model_json(client: httpx.AsyncClient) -> None:
     body = (await client.get("/models/replicate/hello-world")).json()
     model = Model.from_dict(body)
-    assert model.additional_properties == {}  # nothing beyond the spec, by default
+    # beyond the spec, as real models have them
+    assert set(model.additional_properties) == {"created_at", "weights_url"}
     assert body["url"] == "https://replicate.com/replicate/hello-world"
     assert (body["owner"], body["name"]) == ("replicate", "hello-world")
     assert body["description"] == "A tiny model that says hello"
     assert body["visibility"] == "public"
     assert body["is_official"] is False
     assert body["github_url"] == "https://github.com/replicate/cog-examples"
+    assert body["paper_url"].startswith("https://")
+    assert body["license_url"].startswith("https://")
+    cover = await client.get(body["cover_image_url"])  # a real image on the delivery host
+    assert cover.headers["content-type"] == "image/png"
     assert body["latest_version"]["id"] == HELLO_WORLD_VERSION
     schema = body["latest_version"]["openapi_schema"]["components"]["schemas"]
     assert schema["Input"]["required"] == ["text"]
     assert body["default_example"]["output"] == "hello Alice"
 
-    # A versionless ("official") model has no latest version.
+    # An official model has a latest version too, whose schema marks its token stream.
     official = (await client.get("/models/replicate/language-model")).json()
-    assert official["latest_version"] is None
     assert official["is_official"] is True
+    assert official["latest_version"]["id"] == LANGUAGE_MODEL_VERSION
+    output = official["latest_version"]["openapi_schema"]["components"]["schemas"]["Output"]
+    assert output["x-cog-array-type"] == "iterator"
+    assert output["x-cog-array-display"] == "concatenate"
+    assert official["default_example"]["status"] == "succeeded"
     Model.from_dict(official)
 
     problem(await client.get("/models/replicate/no-such-model"), 404, "replicate/no-such-model")
@@ -377,10 +387,10 @@ async def test_models_list_sorting(client: httpx.AsyncClient) -> None:
     assert oldest_first == [f"replicate/{name}" for name in builtins]
     assert await names(sort_by="model_created_at", sort_direction="desc") == oldest_first[::-1]
     # By latest version, newest first (the default); models without versions come last.
+    await create_model(client, "no-versions-yet")
     by_version = await names()
     assert by_version == await names(sort_by="latest_version_created_at", sort_direction="desc")
-    assert by_version[-1] == "replicate/language-model"
-    assert by_version[:-1] == [ref for ref in oldest_first[::-1] if ref != by_version[-1]]
+    assert by_version == [*oldest_first[::-1], "emulator/no-versions-yet"]
 
     problem(await client.get("/models", params={"sort_by": "name"}), 422, "sort_by")
     problem(await client.get("/models", params={"sort_direction": "up"}), 422, "sort_direction")
@@ -422,11 +432,14 @@ async def test_create_model(client: httpx.AsyncClient) -> None:
         "github_url": "https://github.com/emulator/hot-dog-detector",
         "paper_url": "https://arxiv.org/abs/2504.17639",
         "license_url": None,
+        "weights_url": None,
         "run_count": 0,
         "cover_image_url": None,
+        "created_at": body["created_at"],
         "default_example": None,
         "latest_version": None,
     }
+    assert body["created_at"].endswith("Z")
     assert (await client.get("/models/emulator/hot-dog-detector")).json() == body
     # A model without versions cannot run yet.
     run = await client.post("/models/emulator/hot-dog-detector/predictions", json={"input": {}})
@@ -508,8 +521,8 @@ async def test_delete_model_with_versions_is_refused(
         deleted = await client.delete(f"{path}/versions/{HELLO_WORLD_VERSION}")
         assert deleted.status_code == 202
         assert (await client.delete(path)).status_code == 204
-        # A versionless model has nothing to delete first.
-        assert (await client.delete("/models/replicate/language-model")).status_code == 204
+        # An official model has a version too.
+        problem(await client.delete("/models/replicate/language-model"), 409, "1 version")
 
 
 @pytest.mark.anyio
@@ -581,8 +594,14 @@ async def test_examples(client: httpx.AsyncClient) -> None:
     # An example is not one of the account's own predictions.
     assert (await client.get("/predictions")).json()["results"] == []
 
-    empty = (await client.get("/models/replicate/image/examples")).json()
-    assert empty == {"next": None, "previous": None, "results": []}
+    # Every built-in model has an example, its files on the delivery host.
+    (image,) = (await client.get("/models/replicate/image/examples")).json()["results"]
+    (url,) = image["output"]
+    assert (await client.get(url)).content.startswith(b"\x89PNG")
+    (failed,) = (await client.get("/models/replicate/fails/examples")).json()["results"]
+    assert (failed["status"], failed["error"]) == ("failed", "this model fails on purpose")
+    empty = await create_model(client, "no-examples")
+    assert empty.json()["default_example"] is None
     problem(await client.get("/models/replicate/nope/examples"), 404, "replicate/nope")
 
 
@@ -687,14 +706,16 @@ async def test_upload_a_file(client: httpx.AsyncClient) -> None:
     assert body["name"] == "mask.png"
     assert body["content_type"] == "image/png"
     assert body["size"] == len(data)
-    assert body["etag"] == f'"{md5}"'
+    assert body["etag"] == md5  # bare hex, as the API gives it
     assert body["checksums"] == {"sha256": hashlib.sha256(data).hexdigest(), "md5": md5}
     assert body["metadata"] == {"customer_reference_id": 123}
     created, expires = timestamp(body["created_at"]), timestamp(body["expires_at"])
     assert expires - created == timedelta(hours=24)
     assert body["urls"] == {"get": f"{BASE}/files/{body['id']}"}
     resource = FileResource.from_dict(body)
-    assert resource.additional_properties == {"name": "mask.png", "etag": f'"{md5}"'}
+    assert resource.additional_properties == {"name": "mask.png", "etag": md5}
+    assert len(body["id"]) == 48  # a UUID's text in base64, as the API's file ids
+    assert base64.b64decode(body["id"]).count(b"-") == 4
     assert resource.to_dict() == body  # the undocumented fields survive a round trip
 
     fetched = await client.get(body["urls"]["get"])

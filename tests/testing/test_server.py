@@ -109,7 +109,8 @@ def test_a_registered_function_gets_a_schema_and_runs(emu: Emulator) -> None:
             "x-order": 1,
             "default": 1,
         }
-        assert properties["style"]["enum"] == ["plain", "loud"]
+        assert schemas["style"]["enum"] == ["plain", "loud"]
+        assert properties["style"]["allOf"] == [{"$ref": "#/components/schemas/style"}]
         assert schemas["Input"]["required"] == ["name"]
         assert schemas["Output"]["type"] == "string"
         assert http.get("/models/tester/greeter").json()["description"] == "Greets someone."
