@@ -16,10 +16,12 @@ This process runs ``Client.run_batch`` on it:
   RSS (target: 50 MiB at most) and the rate of creates one process reached.
 
     python benchmarks/batch.py [--rows 5000] [--per-minute 6000] [--model-seconds 1]
-                               [--long-rows 100000] [--smoke]
+                               [--long-rows 100000] [--smoke] [--only pace|memory] [--json]
 
 ``--smoke`` runs tiny counts in seconds and judges nothing. Otherwise it exits with status 1 if
-a figure misses its target.
+a figure misses its target. ``--only`` runs one of the two parts; ``--json`` prints the figures
+as one JSON object instead of the table (the rest goes to stderr): how ``scripts/bench``
+(``benchmarks/compare.py``) runs it, in a fresh process per figure.
 """
 
 from __future__ import annotations
@@ -140,6 +142,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--model-seconds", type=float, default=1.0)
     parser.add_argument("--long-rows", type=int, default=100_000)
     parser.add_argument("--smoke", action="store_true")
+    parser.add_argument("--only", choices=("pace", "memory"))
+    parser.add_argument("--json", action="store_true")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
@@ -149,10 +153,18 @@ def main(argv: list[str]) -> int:
         args.per_minute = 6000.0
     if args.smoke:
         args.rows, args.long_rows = 200, 2000
-    with served(args.per_minute, args.model_seconds) as client:
-        figures = measure_pace(args, client)
-    with served(None, 0.0) as client:
-        figures["rss growth MiB"] = measure_memory(args, client)
+    figures: dict[str, float] = {}
+    # with --json, stdout holds the figures alone
+    with contextlib.redirect_stdout(sys.stderr) if args.json else contextlib.nullcontext():
+        if args.only in (None, "pace"):
+            with served(args.per_minute, args.model_seconds) as client:
+                figures.update(measure_pace(args, client))
+        if args.only in (None, "memory"):
+            with served(None, 0.0) as client:
+                figures["rss growth MiB"] = measure_memory(args, client)
+    if args.json:
+        print(json.dumps(figures))
+        return 0
     missed = []
     for name, value in figures.items():
         target = TARGETS[name]
