@@ -48,12 +48,14 @@ from typing import Any
 import _compare_envs as envs
 import _compare_page
 import _compare_servers as servers
+import batch
 import facade
 import file_output
 import run_latency
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBE = Path(__file__).resolve().parent / "_compare_probe.py"
+BATCH = Path(__file__).resolve().parent / "batch.py"
 CHART = Path(__file__).resolve().parent / "_compare_chart.py"
 CACHE = ROOT / ".bench"
 OFFICIAL = ("1.0.7", "2.0.0b4")
@@ -98,8 +100,13 @@ class Target:
             return f"{sign} floor + {self.limit:g}"
         return f"{sign} {self.limit:g}"
 
-    def met(self, median: float, ratio: float, floor: float) -> bool:
-        figure = {"ratio": ratio, "value": median, "over floor": median - floor}[self.kind]
+    def met(self, median: float, ratio: float | None, floor: float | None) -> bool:
+        """(``ratio`` and ``floor`` are None in a row with no floor: its target is a value.)"""
+        if self.kind == "value":
+            figure = median
+        else:
+            assert ratio is not None and floor is not None, "a target on the floor, without one"
+            figure = ratio if self.kind == "ratio" else median - floor
         return figure >= self.limit if self.at_least else figure <= self.limit
 
 
@@ -125,6 +132,22 @@ class Measurement:
     repetitions: int
     parameters: Parameters
     rows: tuple[Row, ...]
+    # None: every client is measured, raw httpx as the floor. Otherwise this client alone
+    # (raw httpx and the official clients read n/a, each for the reason given); its rows'
+    # targets are values, and it runs without the warm-up round
+    alone: dict[str, str] | None = None
+
+
+# the batch rows: Client.run_batch, which neither the official clients nor raw httpx have
+BATCH_ALONE = {
+    "httpx": (
+        "no floor: a batch's figures are judged against the rate limit's bound and absolute "
+        "limits, not against raw httpx"
+    ),
+    **dict.fromkeys(
+        ("v1", "v2"), "no batch runs: the official clients have no equivalent of run_batch"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -143,6 +166,12 @@ class Plan:
     # 1.5 s and on: a fixed polling period would otherwise always meet the end at one phase
     long_durations: tuple[float, ...] = run_latency.DURATIONS
     first_events: int = 5
+    # benchmarks/batch.py's counts: 5000 rows of a 1 s model at 6000 creates a minute (the
+    # emulator's create limit set to the same), then a 100,000-row input of an instant model
+    batch_rows: int = 5000
+    batch_per_minute: float = 6000.0
+    batch_model_seconds: float = 1.0
+    batch_long_rows: int = 100_000
     warmup_round: bool = True
     repetitions: dict[str, int] = field(
         default_factory=lambda: {
@@ -159,6 +188,9 @@ class Plan:
             "first event": 5,
             "concurrent": 5,
             "save": 5,
+            # about a minute and seven minutes a run: one each
+            "batch pace": 1,
+            "batch memory": 1,
         }
     )
 
@@ -175,6 +207,8 @@ SMOKE = Plan(
     short_runs=2,
     long_durations=(1.1,),
     first_events=1,
+    batch_rows=100,
+    batch_long_rows=500,
     warmup_round=False,
     repetitions=dict.fromkeys(Plan().repetitions, 1),
 )
@@ -220,6 +254,16 @@ def measurements(plan: Plan) -> list[Measurement]:
             "model": model,
             "durations": list(durations),
             "wait": wait,
+        }
+
+    def batch_run(part: str) -> Parameters:
+        """benchmarks/batch.py's arguments, for one of its parts."""
+        return lambda server, plan: {
+            "only": part,
+            "rows": plan.batch_rows,
+            "per-minute": plan.batch_per_minute,
+            "model-seconds": plan.batch_model_seconds,
+            "long-rows": plan.batch_long_rows,
         }
 
     return [
@@ -468,6 +512,52 @@ def measurements(plan: Plan) -> list[Measurement]:
                 ),
             ),
         ),
+        Measurement(
+            "batch pace",
+            "batch",
+            None,  # batch.py serves its own emulator, its rate limits on
+            reps["batch pace"],
+            batch_run("pace"),
+            rows=(
+                Row(
+                    "batch pace",
+                    f"`run_batch`: {plan.batch_rows} rows of a {plan.batch_model_seconds:g} s "
+                    f"model at {plan.batch_per_minute:g} creates/min, time over the rate "
+                    "limit's bound",
+                    "x bound",
+                    lambda result: result["pace"],
+                    Target("value", batch.TARGETS["pace"]),
+                    chart=False,
+                ),
+                Row(
+                    "batch wait requests",
+                    "`run_batch`: requests spent waiting, per prediction",
+                    "requests",
+                    lambda result: result["wait requests"],
+                    Target("value", batch.TARGETS["wait requests"]),
+                    chart=False,
+                ),
+            ),
+            alone=BATCH_ALONE,
+        ),
+        Measurement(
+            "batch memory",
+            "batch",
+            None,
+            reps["batch memory"],
+            batch_run("memory"),
+            rows=(
+                Row(
+                    "batch memory",
+                    f"`run_batch`: peak RSS growth over a {plan.batch_long_rows:,}-row input",
+                    "MiB",
+                    lambda result: result["rss growth MiB"],
+                    Target("value", batch.TARGETS["rss growth MiB"]),
+                    chart=False,
+                ),
+            ),
+            alone=BATCH_ALONE,
+        ),
     ]
 
 
@@ -497,12 +587,29 @@ class Runner:
             raise ProbeFailed(contender, probe, result.stderr)
         return json.loads(result.stdout)
 
+    def batch(self, parameters: dict[str, Any]) -> Any:
+        """``benchmarks/batch.py --json`` with these arguments, in a fresh process of this
+        interpreter (``.venv``'s, which has the emulator: batch.py serves it from a child)."""
+        command = [sys.executable, str(BATCH), "--json"]
+        for name, value in parameters.items():
+            command += [f"--{name}", str(value)]
+        result = subprocess.run(
+            command, cwd=self.workdir, env=self.env, capture_output=True, text=True, timeout=1800
+        )
+        if result.returncode != 0:
+            raise ProbeFailed(THIS_BATCH, "batch", result.stderr)
+        return json.loads(result.stdout)
+
     def import_time(self, contender: Contender, module: str) -> float:
         """Wall time of ``python -c "import MODULE"`` in a fresh interpreter."""
         command = [str(contender.python), "-c", f"import {module}"]
         start = time.perf_counter()
         subprocess.run(command, cwd=self.workdir, env=self.env, check=True)
         return time.perf_counter() - start
+
+
+# who runs batch.py (for ProbeFailed's message): this client, in .venv
+THIS_BATCH = Contender("this", "this client", ROOT / ".venv", "replicate")
 
 
 class ProbeFailed(Exception):
@@ -533,7 +640,7 @@ def run_measurement(
     """Each contender's per-repetition results, or the reason it has none. A failed probe of
     raw httpx or this client is noted in ``failures`` and run again (``RERUNS``)."""
     samples: dict[str, list[Any] | str] = {contender.key: [] for contender in contenders}
-    rounds = [None] if warmup_round else []
+    rounds = [None] if warmup_round and measurement.alone is None else []
     for repetition in [*rounds, *range(measurement.repetitions)]:
         for contender in rotated(contenders, repetition or 0):
             if isinstance(samples[contender.key], str):
@@ -567,6 +674,10 @@ def run_measurement(
 def one(
     runner: Runner, measurement: Measurement, contender: Contender, parameters: dict[str, Any]
 ) -> Any:
+    if measurement.alone is not None and contender.key != "this":
+        return {"n/a": measurement.alone[contender.key]}
+    if measurement.probe == "batch":
+        return runner.batch(parameters)
     if measurement.probe != "import":
         return runner.probe(contender, measurement.probe, parameters)
     # each client's import beside `import httpx` in its own environment: what else is
@@ -579,8 +690,7 @@ def one(
 
 
 def summarise(row: Row, samples: dict[str, list[Any] | str], repetitions: int) -> dict[str, Any]:
-    floor_samples = samples["httpx"]
-    assert isinstance(floor_samples, list)
+    floor_samples = samples["httpx"]  # a reason instead: no floor (Measurement.alone)
     figures: dict[str, Any] = {}
     for key, results in samples.items():
         if isinstance(results, str):
@@ -588,7 +698,7 @@ def summarise(row: Row, samples: dict[str, list[Any] | str], repetitions: int) -
             continue
         values = [row.value(result) for result in results]
         figure: dict[str, Any] = {"median": statistics.median(values), "values": values}
-        if key != "httpx":
+        if key != "httpx" and isinstance(floor_samples, list):
             floors = [
                 row.value(result.get("floor", floor))
                 for result, floor in zip(results, floor_samples, strict=True)
@@ -601,7 +711,7 @@ def summarise(row: Row, samples: dict[str, list[Any] | str], repetitions: int) -
     ours = figures["this"]
     if "median" not in ours:
         raise RuntimeError(f"{row.title}: this client has no figure: {ours}")
-    ours["met"] = row.target.met(ours["median"], ours["ratio"], ours["floor"])
+    ours["met"] = row.target.met(ours["median"], ours.get("ratio"), ours.get("floor"))
     return {
         "key": row.key,
         "title": row.title,
@@ -609,6 +719,7 @@ def summarise(row: Row, samples: dict[str, list[Any] | str], repetitions: int) -
         "target": {"text": _target_text(row), **vars(row.target)},
         "higher_is_better": row.higher_is_better,
         "chart": row.chart,
+        "floor": isinstance(floor_samples, list),
         "repetitions": repetitions,
         "clients": figures,
     }
@@ -816,11 +927,12 @@ def render(results: dict[str, Any], out_dir: Path, cache: Path, chart: bool) -> 
 
 
 def check_complete(results: dict[str, Any]) -> list[str]:
-    """Every row has a figure from this client and raw httpx (what the smoke test requires);
-    an official client may have a reason instead (the page gives it)."""
+    """Every row has a figure from this client and raw httpx (what the smoke test requires),
+    but for raw httpx in a row with no floor; an official client may have a reason instead
+    (the page gives it)."""
     missing = []
     for row in results["rows"]:
-        for key in ("httpx", "this"):
+        for key in ("httpx", "this") if row.get("floor", True) else ("this",):
             figure = row["clients"][key]
             if not isinstance(figure.get("median"), float | int):
                 missing.append(f"{row['title']}: {key}: {figure}")

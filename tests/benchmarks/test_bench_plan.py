@@ -28,7 +28,7 @@ def test_every_measurement_has_a_harness(modules: tuple[Any, Any]) -> None:
     compare, probe = modules
     for plan in (compare.Plan(), compare.SMOKE):
         for measurement in compare.measurements(plan):
-            if measurement.probe != "import":  # timed by compare.py itself
+            if measurement.probe not in ("import", "batch"):  # run by compare.py itself
                 assert measurement.probe in probe.MEASUREMENTS, measurement.probe
 
 
@@ -39,6 +39,39 @@ def test_new_rows_and_targets(modules: tuple[Any, Any]) -> None:
     expected.update({"events": 3, "events async": 3, "long run polled": 1.1})
     for key, limit in expected.items():
         assert (rows[key].target.kind, rows[key].target.limit) == ("ratio", limit), key
+
+
+def test_batch_rows_take_the_batch_benchmarks_targets(modules: tuple[Any, Any]) -> None:
+    compare, _ = modules
+    rows = {row.key: row for m in compare.measurements(compare.Plan()) for row in m.rows}
+    expected = {"batch pace": 1.10, "batch wait requests": 1.2, "batch memory": 50.0}
+    for key, limit in expected.items():
+        assert (rows[key].target.kind, rows[key].target.limit) == ("value", limit), key
+
+
+def test_batch_rows_are_this_clients_alone(modules: tuple[Any, Any]) -> None:
+    compare, _ = modules
+    runner = compare.Runner(Path("."))
+    for measurement in compare.measurements(compare.SMOKE):
+        if measurement.probe != "batch":
+            continue
+        for key in ("httpx", "v1", "v2"):
+            contender = compare.Contender(key, key, Path("."), "replicate")
+            reason = compare.one(runner, measurement, contender, {})["n/a"]
+            assert reason and "\n" not in reason
+
+
+def test_a_row_without_a_floor_is_judged_on_its_value(modules: tuple[Any, Any]) -> None:
+    compare, _ = modules
+    [row] = [
+        r for m in compare.measurements(compare.SMOKE) for r in m.rows if r.key == "batch memory"
+    ]
+    samples = {"httpx": "no floor", "this": [{"rss growth MiB": 30.0}, {"rss growth MiB": 60.0}]}
+    summary = compare.summarise(row, samples, 2)
+    assert summary["floor"] is False
+    assert summary["clients"]["this"]["median"] == 45.0
+    assert summary["clients"]["this"]["met"] is True
+    assert compare.check_complete({"rows": [summary]}) == []
 
 
 @pytest.mark.parametrize(
