@@ -132,9 +132,10 @@ def table(results: dict[str, Any]) -> str:
         "Range",
     ]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    marks = remeasured(results)
     for row in results["rows"]:
         cells = [
-            row["title"] + (" †" if "measured" in row else ""),
+            row["title"] + (f" {marks[mark]}" if (mark := _stamp(row)) in marks else ""),
             row["target"]["text"],
             *(cell(row, client["key"]) for client in clients),
             met(row),
@@ -143,6 +144,20 @@ def table(results: dict[str, Any]) -> str:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+MARKS = "†‡§¶"
+
+
+def _stamp(row: dict[str, Any]) -> tuple[str, ...] | None:
+    measured = row.get("measured")
+    return None if measured is None else (measured["command"], measured["date"], measured["commit"])
+
+
+def remeasured(results: dict[str, Any]) -> dict[tuple[str, ...], str]:
+    """Each run of ``--only`` whose rows are on the page, with its mark, in the page's order."""
+    stamps = dict.fromkeys(stamp for row in results["rows"] if (stamp := _stamp(row)))
+    return {stamp: MARKS[index % len(MARKS)] for index, stamp in enumerate(stamps)}
 
 
 def missed(results: dict[str, Any]) -> str:
@@ -239,14 +254,13 @@ def render(results: dict[str, Any], chart: str | None) -> str:
         if results["smoke"]
         else ""
     )
-    again = [row["measured"] for row in results["rows"] if "measured" in row]
-    if again:
+    for (command, date, commit), mark in remeasured(results).items():
         smoke += (
             "\n"
             + textwrap.fill(
-                f"† Measured again, alone, by `{again[0]['command']}` on {again[0]['date']}, at "
-                f"{again[0]['commit']}, on the same machine, with the same clients: these rows "
-                "changed with the code; the others are the full run's.",
+                f"{mark} Measured again, alone, by `{command}` on {date}, at {commit}, on the "
+                "same machine, with the same clients: these rows changed with the code; the "
+                "others are the full run's.",
                 width=95,
             )
             + "\n"

@@ -95,3 +95,31 @@ def test_official_clients_not_measured_say_why(
     probe.main(client, measurement, "{}")  # returns before importing any client
     reason = json.loads(capsys.readouterr().out)["n/a"]
     assert reason and "\n" not in reason
+
+
+def test_rows_measured_again_by_two_runs_each_name_their_own() -> None:
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        import _compare_page
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    first = {"command": "scripts/bench --only long run", "date": "D1", "commit": "aaa"}
+    second = {"command": "scripts/bench --only batch pace", "date": "D2", "commit": "bbb"}
+    figure = {"median": 1.0, "values": [1.0], "met": True}
+    rows = [
+        {"title": title, "unit": "ms", "target": {"text": "<= 2"}, "repetitions": 1}
+        | {"clients": {"this": figure}}
+        | measured
+        for title, measured in (
+            ("full", {}),
+            ("long", {"measured": first}),
+            ("batch", {"measured": second}),
+        )
+    ]
+    results = {"rows": rows, "clients": [{"key": "this", "label": "this client"}]}
+    assert _compare_page.remeasured(results) == {
+        tuple(first.values()): "†",
+        tuple(second.values()): "‡",
+    }
+    titles = [line.split(" | ")[0] for line in _compare_page.table(results).splitlines()[2:]]
+    assert titles == ["| full", "| long †", "| batch ‡"]
