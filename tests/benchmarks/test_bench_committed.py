@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BENCHMARKS = ROOT / "benchmarks"
 
 
 class Measured(Exception):
@@ -20,12 +20,8 @@ class Measured(Exception):
 
 
 @pytest.fixture
-def compare(monkeypatch: pytest.MonkeyPatch) -> Any:
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        import compare
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+def compare(monkeypatch: pytest.MonkeyPatch, benchmark_module: Callable[[str], ModuleType]) -> Any:
+    compare = benchmark_module("compare")
 
     def prepare(*args: Any) -> None:
         raise Measured

@@ -4,24 +4,17 @@ and the rows with no official-client equivalent say why, without importing those
 from __future__ import annotations
 
 import json
-import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
-
 
 @pytest.fixture(scope="module")
-def modules() -> tuple[Any, Any]:
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        import _compare_probe
-        import compare
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    return compare, _compare_probe
+def modules(benchmark_module: Callable[[str], ModuleType]) -> tuple[Any, Any]:
+    return benchmark_module("compare"), benchmark_module("_compare_probe")
 
 
 def test_every_measurement_has_a_harness(modules: tuple[Any, Any]) -> None:
@@ -97,12 +90,10 @@ def test_official_clients_not_measured_say_why(
     assert reason and "\n" not in reason
 
 
-def test_rows_measured_again_by_two_runs_each_name_their_own() -> None:
-    sys.path.insert(0, str(BENCHMARKS))
-    try:
-        import _compare_page
-    finally:
-        sys.path.remove(str(BENCHMARKS))
+def test_rows_measured_again_by_two_runs_each_name_their_own(
+    benchmark_module: Callable[[str], ModuleType],
+) -> None:
+    _compare_page = benchmark_module("_compare_page")
     first = {"command": "scripts/bench --only long run", "date": "D1", "commit": "aaa"}
     second = {"command": "scripts/bench --only batch pace", "date": "D2", "commit": "bbb"}
     figure = {"median": 1.0, "values": [1.0], "met": True}
