@@ -703,10 +703,10 @@ def summarise(row: Row, samples: dict[str, list[Any] | str], repetitions: int) -
                 row.value(result.get("floor", floor))
                 for result, floor in zip(results, floor_samples, strict=True)
             ]
-            ratios = [value / floor for value, floor in zip(values, floors, strict=True)]
-            figure.update(
-                ratio=statistics.median(ratios), ratios=ratios, floor=statistics.median(floors)
-            )
+            figure["floor"] = statistics.median(floors)
+            if all(floor > 0 for floor in floors):  # a floor of none (0 MiB grown): no ratio
+                ratios = [value / floor for value, floor in zip(values, floors, strict=True)]
+                figure.update(ratio=statistics.median(ratios), ratios=ratios)
         figures[key] = figure
     ours = figures["this"]
     if "median" not in ours:
