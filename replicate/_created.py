@@ -38,10 +38,8 @@ import warnings
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-import httpx
-
 from replicate._retry import NOT_SENT_ERRORS
-from replicate._wait import has_ended
+from replicate._wait import has_ended, transient
 from replicate.exceptions import PredictionMayBeRunningWarning, ReplicateError
 
 if TYPE_CHECKING:
@@ -165,10 +163,7 @@ class CreateAttempt:
     async def async_find(self) -> Prediction | None:
         """The prediction this create made, claimed, or None when none can be found (also
         when looking fails: the caller decides whether to create it again)."""
-        found: list[Prediction] = []
-        with contextlib.suppress(Exception):
-            found = await self._async_look(self._client)
-        found = self._unclaimed(found)
+        found = self._unclaimed(await self._async_look(self._client))
         if not found:
             return None
         self.claim(found[0])
@@ -198,28 +193,21 @@ class CreateAttempt:
     # -- a failure: carry on with the prediction if it exists ------------------------------------
 
     def lost(self, error: Exception) -> bool:
-        """Whether ``error`` may have lost the answer of a create that made a prediction."""
-        if isinstance(error, ReplicateError):
-            status = error.status or 0
-            if not (status >= 500 or 200 <= status < 300):  # a 2xx: an undecodable body
-                return False
-        elif not isinstance(error, httpx.TransportError):
+        """Whether ``error`` may have lost the answer of a create that made a prediction: a
+        transient failure (``replicate._wait.transient``) but a 429, which the server answers
+        without acting on the request."""
+        if not transient(error) or (isinstance(error, ReplicateError) and error.status == 429):
             return False
         return self._may_exist(error)
 
     def recover(self, error: Exception) -> Prediction:
         """The prediction the create made, found; else ``error`` raised again (also when
         looking for it fails: the create's error is the one that matters)."""
-        found: list[Prediction] = []
-        with contextlib.suppress(Exception):
-            found = self._look(self._quick())  # short: an outage must not hold the error long
-        return self._adopt(found, error)
+        # a quick client: an outage must not hold the error long
+        return self._adopt(self._look(self._quick()), error)
 
     async def async_recover(self, error: Exception) -> Prediction:
-        found: list[Prediction] = []
-        with contextlib.suppress(Exception):
-            found = await self._async_look(self._quick())
-        return self._adopt(found, error)
+        return self._adopt(await self._async_look(self._quick()), error)
 
     def _unclaimed(self, found: list[Prediction]) -> list[Prediction]:
         """``found`` without those another call claimed while this one was looking."""
@@ -252,9 +240,7 @@ class CreateAttempt:
         if not self._cancels() or not self._may_exist(None):
             return
         quick = self._quick()
-        found: list[Prediction] = []
-        with contextlib.suppress(Exception):
-            found = self._look(quick)
+        found = self._look(quick)
         running = _running(found)
         if found and not running:
             return  # it has ended already: nothing runs on
@@ -273,8 +259,7 @@ class CreateAttempt:
         found: list[Prediction] = []
         with anyio.move_on_after(FIND_TIMEOUT * 2, shield=True):
             quick = self._quick()
-            with contextlib.suppress(Exception):
-                found = await self._async_look(quick)
+            found = await self._async_look(quick)
             running = _running(found)
             if found and not running:
                 return
