@@ -206,7 +206,6 @@ class EventStream:
     def request(self) -> dict[str, Any]:
         """The request that (re)opens the stream, resuming after the last event id seen."""
         self._progressed = False
-        self._settle()
         headers = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
         if self.last_id:
             headers["Last-Event-ID"] = self.last_id
