@@ -21,7 +21,12 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = [
+    "AsyncFunction",
     "Client",
+    "FileLike",
+    "Function",
+    "OutputIterator",
+    "URLPath",
     "__version__",
     "async_paginate",
     "async_run",
@@ -31,6 +36,7 @@ __all__ = [
     "default_client",
     "deployments",
     "files",
+    "get_path_url",
     "hardware",
     "models",
     "paginate",
@@ -39,6 +45,7 @@ __all__ = [
     "run_batch",
     "stream",
     "trainings",
+    "use",
     "webhooks",
 ]
 
@@ -47,6 +54,14 @@ if TYPE_CHECKING:
     from replicate.collection import Collections
     from replicate.deployment import Deployments
     from replicate.file import Files
+    from replicate.function import (
+        AsyncFunction,
+        FileLike,
+        Function,
+        OutputIterator,
+        URLPath,
+        get_path_url,
+    )
     from replicate.hardware import HardwareNamespace
     from replicate.model import Models
     from replicate.pagination import async_paginate, paginate
@@ -61,6 +76,7 @@ if TYPE_CHECKING:
     async_stream = default_client.async_stream
     run_batch = default_client.run_batch
     async_run_batch = default_client.async_run_batch
+    use = default_client.use
     collections: Collections
     deployments: Deployments
     files: Files
@@ -86,8 +102,14 @@ _DEFAULT_CLIENT_ATTRIBUTES = frozenset(
         "models",
         "predictions",
         "trainings",
+        "use",
         "webhooks",
     }
+)
+
+# the public names of replicate.function (models as functions)
+_FUNCTION_NAMES = frozenset(
+    {"AsyncFunction", "FileLike", "Function", "OutputIterator", "URLPath", "get_path_url"}
 )
 
 _SUBMODULES = frozenset(
@@ -99,6 +121,7 @@ _SUBMODULES = frozenset(
         "deployment",
         "exceptions",
         "file",
+        "function",
         "helpers",
         "identifier",
         "model",
@@ -127,6 +150,10 @@ def __getattr__(name: str) -> Any:
         value = getattr(pagination, name)
     elif name == "Client":
         from replicate.client import Client as value
+    elif name in _FUNCTION_NAMES:
+        from replicate import function
+
+        value = getattr(function, name)
     elif name in _SUBMODULES:
         import importlib
 

@@ -12,7 +12,7 @@ import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack, overload
 
 import httpx
 
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from replicate.collection import Collections
     from replicate.deployment import Deployments
     from replicate.file import Files
+    from replicate.function import AsyncFunction, Function
     from replicate.hardware import HardwareNamespace
     from replicate.identifier import ModelVersionIdentifier
     from replicate.model import Model, Models
@@ -528,6 +529,53 @@ class Client:
             retry_failed=given["retry_failed"],
             detach=given["detach"],
         )
+
+    @overload
+    def use(
+        self,
+        ref: str | Model | Version | ModelVersionIdentifier,
+        *,
+        streaming: bool = False,
+        use_async: Literal[False] = False,
+    ) -> Function: ...
+
+    @overload
+    def use(
+        self,
+        ref: str | Model | Version | ModelVersionIdentifier,
+        *,
+        streaming: bool = False,
+        use_async: Literal[True],
+    ) -> AsyncFunction: ...
+
+    def use(
+        self,
+        ref: str | Model | Version | ModelVersionIdentifier,
+        *,
+        streaming: bool = False,
+        use_async: bool = False,
+    ) -> Function | AsyncFunction:
+        """A model as a Python function: call it with the model's inputs to run it.
+
+        ``ref`` is ``owner/name``, ``owner/name:version``, a version id, a ``Model`` or a
+        ``Version``. Nothing is sent until the function is first used; then the version's
+        schema is fetched once (and kept by this client), inputs are checked against it
+        before anything is created, and outputs come back shaped by it: files as
+        ``URLPath``s (downloaded on first use), a token stream as its text, other iterator
+        outputs as lists, or, with ``streaming=True``, as an ``OutputIterator`` read while
+        the model runs. ``use_async=True`` gives an ``AsyncFunction``. The same arguments
+        give the same function object on one client. See ``replicate.function``.
+
+        Example::
+
+            hello = client.use("replicate/hello-world")
+            print(hello(text="Alice"))  # 'hello Alice'
+            run = hello.create(text="Bob")
+            print(run.id, run.output())
+        """
+        from replicate.function import function_for
+
+        return function_for(self, ref, streaming=streaming, use_async=use_async)
 
     def search(self, query: str, *, limit: int = 20) -> SearchResults:
         """Search models, collections and documentation pages.
