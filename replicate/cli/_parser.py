@@ -27,6 +27,7 @@ from typing import Any, NoReturn
 
 from replicate.cli import _commands as commands
 from replicate.cli._batch import batch_command
+from replicate.cli._codegen import codegen_command
 from replicate.cli._inputs import is_utf8
 from replicate.cli._running import run_command
 
@@ -276,6 +277,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="on Ctrl-C, leave running predictions running (a rerun waits for them)",
     )
 
+    codegen = top.add(
+        "codegen",
+        codegen_command,
+        "write a typed Python module for each model, from its schema",
+        epilog=_CODEGEN_EPILOG,
+        formatter_class=_RAW,
+    )
+    codegen.add_argument(
+        "models",
+        nargs="+",
+        type=_name,
+        metavar="MODEL",
+        help="owner/name (its latest version) or owner/name:version",
+    )
+    codegen.add_argument(
+        "--output",
+        "-o",
+        type=_name,
+        required=True,
+        metavar="DIR",
+        help="the folder to write the modules to (made if missing; modules there are replaced)",
+    )
+    codegen.add_argument(
+        "--on-new-version",
+        choices=("warn", "error"),
+        default="warn",
+        help="what a call does when the model has a newer version than the module's: "
+        "warn once (the default) or raise",
+    )
+
     predictions = top.group("predictions", "list, show and cancel predictions")
     _limit(
         predictions.add("list", commands.predictions_list, "list your predictions, newest first")
@@ -466,6 +497,16 @@ predictions waited for, and no prediction is created twice.
 
 exit codes: 0 every row succeeded, 1 some failed (see --output; --retry-failed runs them
 again), 2 usage error, 3 API or network error, 130 interrupted."""
+
+_CODEGEN_EPILOG = """\
+examples:
+  replicate codegen replicate/image replicate/hello-world --output models
+  replicate codegen acme/upscaler:VERSION --output models      (that version, pinned)
+
+Each module holds a function named after its model, typed by the version's schema: keyword
+arguments with the schema's types and defaults, Literal types for choices, the output's type;
+it runs the model through replicate.use(). Run the same command again to regenerate them
+(after a model changes, say): each module records it. Type-check your calls with mypy."""
 
 _CANCEL_HELP = "cancel a {kind}; one that had already ended is left as it was, with exit code 1"
 
