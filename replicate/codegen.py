@@ -60,6 +60,7 @@ import math
 import os
 import re
 import shlex
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,6 +79,13 @@ JSON = dict[str, Any]
 
 LINE_LENGTH = 100
 """The generated code's line length (the project's ruff setting)."""
+
+MAX_FUNCTION_NAME = 60
+"""Characters of a model's name kept in its function's name (and its module's)."""
+
+MAX_TYPE = 40
+"""Characters of a type written in place; a longer one gets a name (an alias), and so do the
+aliases' own names past this length: lines then fit, and ruff has nothing to split."""
 
 # Names a function's body uses; an input with one of these names gets another parameter name.
 _BODY_NAMES = frozenset({"client", "inputs", "output", "function"})
@@ -104,6 +112,10 @@ _MODULE_NAMES = frozenset(
         "_given",
     }
 )
+
+
+_AMBIGUOUS = frozenset({"l", "O", "I"})
+"""Names ruff flags as ambiguous (E741-E743): a name of one of them gets a ``_``."""
 
 
 class CodegenError(ValueError):
@@ -333,7 +345,7 @@ def render_module(
         raise CodegenError(f"not a version id: {version_id!r}")
     if not _input_schema(openapi_schema):
         raise CodegenError(f"{ref}: the schema lacks components.schemas.Input")
-    function = _identifier(name or model_name, prefix="model_")
+    function = _identifier(name or model_name, prefix="model_")[:MAX_FUNCTION_NAME]
     if function in _MODULE_NAMES:
         function += "_"
     module = _Module(
@@ -480,8 +492,8 @@ class _Module:
         self.uses: set[str] = {"AsyncFunction", "Function", "Literal"}
 
     def _new_name(self, base: str) -> str:
-        name = _pascal(base)
-        while name in self.taken:
+        name = _pascal(base)[:MAX_TYPE]
+        while name in self.taken or keyword.iskeyword(name) or name in _AMBIGUOUS:
             name += "_"
         self.taken.add(name)
         return name
@@ -535,7 +547,31 @@ class _Module:
             )
         else:
             typed = self._typed(resolved, output, hint, reference, seen)
-        return _optional(typed) if resolved.get("nullable") is True else typed
+        if resolved.get("nullable") is True:
+            typed = _optional(typed)
+        return self.short(typed, hint)
+
+    def short(self, typed: _Type, base: str) -> _Type:
+        """``typed``, or an alias of it when it is long (a union's bracketed members first)."""
+        if len(typed.text) <= MAX_TYPE:
+            return typed
+        if not base.endswith("_output"):
+            base += "_type"  # ImageType; the output's is ModelOutput
+        if len(typed.members) > 1 and any("[" in m.text for m in typed.members):
+            typed = _union(
+                [self.named(m, f"{base}_item") if "[" in m.text else m for m in typed.members]
+            )
+        return self.named(typed, base)
+
+    def named(self, typed: _Type, base: str) -> _Type:
+        """An alias of ``typed``, defined in the module."""
+        key = repr(("alias", typed.text))
+        name = self.aliases.get(key)
+        if name is None:
+            name = self.aliases[key] = self._new_name(base)
+            self.definitions.append(_Definition(name, _alias(name, typed.text), is_class=False))
+            self.uses.add("TypeAlias")
+        return _Type(name, typed.fits, typed.uses)
 
     def _typed(
         self, schema: JSON, output: bool, hint: str, reference: str | None, seen: frozenset[str]
@@ -580,9 +616,7 @@ class _Module:
         if name is None:
             name = self.aliases[key] = self._new_name(base)
             literal = f"Literal[{', '.join(_value(value) for value in unique)}]"
-            self.definitions.append(
-                _Definition(name, _assignment(f"{name}: TypeAlias", literal), is_class=False)
-            )
+            self.definitions.append(_Definition(name, _alias(name, literal), is_class=False))
             self.uses |= {"Literal", "TypeAlias"}
         typed = _Type(name, lambda value: any(_same(value, known) for known in unique))
         return typed
@@ -596,16 +630,29 @@ class _Module:
             name = self.aliases[key] = self._new_name(base)
             required = set(schema.get("required") or ())
             fields = []
+            uses = {"TypedDict"}
             for prop, value in properties.items():
                 typed = self.type_of(value, output=True, hint=f"{name}_{prop}", seen=seen)
-                self.uses |= typed.uses
+                uses |= typed.uses
                 if prop in required:
                     fields.append((str(prop), typed.text))
                 else:
                     fields.append((str(prop), f"NotRequired[{typed.text}]"))
-                    self.uses.add("NotRequired")
-            self.uses.add("TypedDict")
-            self.definitions.append(_Definition(name, _typed_dict(name, fields), is_class=True))
+                    uses.add("NotRequired")
+            code = _typed_dict(name, fields)
+            if any(len(line) > LINE_LENGTH for line in code.splitlines()) or any(
+                _is_key_name(field) and unicodedata.normalize("NFKC", field) != field
+                for field, _ in fields
+            ):
+                # a key too long for a line (ruff would split its type), or one Python would
+                # change in the class form (which ruff asks for): typed loosely instead
+                self.taken.discard(name)
+                self.aliases[key] = _DICT.text
+                return _DICT
+            self.uses |= uses
+            self.definitions.append(_Definition(name, code, is_class=True))
+        elif name == _DICT.text:
+            return _DICT
         return _Type(name, _no_default)
 
     # -- the parts -------------------------------------------------------------------------
@@ -651,17 +698,18 @@ class _Module:
         output = self.type_of(
             output_schema, output=True, hint=f"{self.function}_output", seen=frozenset()
         )
-        if len(output.text) > 40:  # a long type gets a name, for the signature's sake
-            name = self._new_name(f"{self.function}_output")
-            code = _assignment(f"{name}: TypeAlias", output.text)
-            self.definitions.append(_Definition(name, code, is_class=False))
-            self.uses.add("TypeAlias")
-            output = _Type(name, _no_default, output.uses)
         self.uses |= output.uses
         # names last, so that none shadows a module-level name in the body
         names = _parameter_names([p.input for p in parameters], self.taken | _BODY_NAMES)
         for parameter, name in zip(parameters, names, strict=True):
             parameter.name = name
+            self.taken.add(name)
+        for parameter in parameters:
+            # ruff splits a long line at an annotation's brackets or bars: name it instead
+            if len(_parameter_line(parameter)) > LINE_LENGTH and not _is_attribute(
+                parameter.type.text
+            ):
+                parameter.type = self.named(parameter.type, f"{parameter.name}_type")
         returns = self._returns(output_schema)
         return "".join(
             [
@@ -678,7 +726,7 @@ class _Module:
     def _header(self) -> str:
         comment = [
             "# Generated by `replicate codegen` from the model's schema: do not edit.",
-            f"# Model: {self.model}",
+            _noqa(f"# Model: {self.model}"),
             f"# Version: {self.version_id}",
             *_comment_command("Regenerate:", self.command),
         ]
@@ -723,13 +771,13 @@ class _Module:
             f"async_{self.function}",
         ]
         exported.sort(key=_all_order)
-        names = _assignment("__all__", f"[{', '.join(_string(name) for name in exported)}]")
+        names = _list_assignment("__all__", [_string(name) for name in exported])
         return "\n".join(
             [
                 names,
                 "",
-                f"MODEL = {_string(self.model)}",
-                f"VERSION = {_string(self.version_id)}",
+                _assign_atom("MODEL", _string(self.model)),
+                _assign_atom("VERSION", _string(self.version_id)),
                 f"ON_NEW_VERSION: Literal[{_string('warn')}, {_string('error')}] = "
                 + _string(self.on_new_version),
                 '"""When the model has a newer version than ``VERSION``: ``"warn"`` (once) or '
@@ -755,11 +803,7 @@ class _Module:
     ) -> str:
         name = f"async_{self.function}" if is_async else self.function
         lines = ["", "", f"{'async ' if is_async else ''}def {name}(", "    *,"]
-        for parameter in parameters:
-            line = f"    {parameter.name}: {parameter.type.text}"
-            if parameter.default is not None:
-                line += f" = {parameter.default}"
-            lines.append(_noqa(line + ","))
+        lines += [_noqa(_parameter_line(parameter)) for parameter in parameters]
         lines += ["    client: replicate.Client | None = None,", f") -> {output.text}:"]
         lines += self._docstring(parameters, returns, is_async=is_async)
         if parameters:
@@ -813,6 +857,13 @@ class _Module:
         return [_docstring_text(text)]
 
 
+def _parameter_line(parameter: _Parameter) -> str:
+    line = f"    {parameter.name}: {parameter.type.text}"
+    if parameter.default is not None:
+        line += f" = {parameter.default}"
+    return line + ","
+
+
 _HELPERS = '''
 
 def _given(inputs: dict[str, object]) -> dict[str, object]:
@@ -852,7 +903,7 @@ def _input_doc(parameter: _Parameter) -> str:
     parts += parameter.notes
     if parameter.input != parameter.name:
         parts.append(f"The model's input {_json_text(parameter.input)}.")
-    return _docstring_text(" ".join(parts))
+    return _docstring_text(" ".join(parts) or "(no description)")
 
 
 def _limits(schema: JSON) -> list[str]:
@@ -895,7 +946,7 @@ def _identifier(text: str, *, prefix: str) -> str:
     name = re.sub(r"_+", "_", re.sub(r"[^a-z0-9_]", "_", text.lower())).strip("_")
     if not name or name[0].isdigit():
         name = prefix + name
-    if keyword.iskeyword(name) or keyword.issoftkeyword(name):
+    if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in _AMBIGUOUS:
         name += "_"
     return name
 
@@ -907,8 +958,9 @@ def _parameter_names(inputs: Sequence[str], taken: set[str] | frozenset[str]) ->
     def usable(name: str) -> bool:
         return name.isascii() and name.isidentifier() and not keyword.iskeyword(name)
 
+    taken = set(taken) | _AMBIGUOUS
     names = {index: key for index, key in enumerate(inputs) if usable(key) and key not in taken}
-    used = set(taken) | set(names.values())
+    used = taken | set(names.values())
     for index, key in enumerate(inputs):
         if index in names:
             continue
@@ -1009,7 +1061,9 @@ def _docstring_text(text: str) -> str:
     """Untrusted text made safe inside a docstring: one line, backslashes doubled, non-ASCII
     characters escaped (ruff flags look-alike ones), and no ``\"\"\"``."""
     text = _escape(_one_line(text), quote="")
-    return text.replace('"', '\\"') if '""' in text or text.endswith('"') else text
+    if '""' in text or text.startswith('"') or text.endswith('"'):
+        text = text.replace('"', '\\"')  # a quote beside the docstring's own would end it
+    return text
 
 
 def _wrap(
@@ -1035,33 +1089,69 @@ def _wrap(
 
 def _comment_command(label: str, command: str) -> list[str]:
     """``# label command`` on comment lines, wrapped between words with shell line
-    continuations, so that it can be copied as it is."""
+    continuations, so that it can be copied as it is; on one line (marked for ruff) when a
+    word is too long for that."""
     try:
         words = [shlex.quote(word) for word in shlex.split(command)]
     except ValueError:
         words = command.split()
-    words = [_escape(word, quote="") for word in words]
-    lines = _wrap(" ".join(words), 0, first=f"{label} ", hanging=4, width=LINE_LENGTH - 4)
+    text = _escape(" ".join(words), quote="")
+    lines = _wrap(text, 0, first=f"{label} ", hanging=4, width=LINE_LENGTH - 4)
+    if any(len(line) > LINE_LENGTH - 4 for line in lines):
+        # a shell takes the noqa marker for a comment: the line still copies as the command
+        return [_noqa(f"# {label} {text}")]
     last = len(lines) - 1
     return [f"# {line}" + (" \\" if index < last else "") for index, line in enumerate(lines)]
 
 
-def _assignment(target: str, value: str) -> str:
-    """``target = value``; a bracketed value too long for a line is written one item a line,
-    as ruff does."""
+def _alias(name: str, value: str) -> str:
+    """``name: TypeAlias = value`` as ruff formats it: on one line when it fits, else a
+    ``Literal`` one value a line, a union one member a line (in parentheses), a ``list[...]``
+    with its item on a line of its own."""
+    target = f"{name}: TypeAlias"
+    if "FileLike" in value and "|" in value:
+        # FileLike is a string at run time (a forward reference): ``FileLike | None`` would
+        # fail there, its text does not
+        return _assign_atom(target, _string(value))
     line = f"{target} = {value}"
+    if len(line) <= LINE_LENGTH:
+        return line
+    members = _split_items(value, separator="|")
+    if len(members) > 1:
+        inner = f"    {value}"
+        if len(inner) <= LINE_LENGTH:
+            return f"{target} = (\n{inner}\n)"
+        return f"{target} = (\n    " + "\n    | ".join(members) + "\n)"
     opening = value.find("[")
-    if len(line) <= LINE_LENGTH or opening < 0 or not value.endswith("]"):
+    if opening > 0 and value.endswith("]"):
+        items = _split_items(value[opening + 1 : -1], separator=",")
+        if len(items) == 1:  # no trailing comma: ruff would take it for a tuple's
+            return f"{target} = {value[: opening + 1]}\n{_noqa(f'    {items[0]}')}\n]"
+        body = "".join(_noqa(f"    {item},") + "\n" for item in items)
+        return f"{target} = {value[: opening + 1]}\n{body}]"
+    return _noqa(line)
+
+
+def _assign_atom(target: str, value: str) -> str:
+    """``target = value`` for a value ruff cannot split (a string): on one line, or in
+    parentheses on a line of its own when that fits, as ruff formats it."""
+    line = f"{target} = {value}"
+    if len(line) <= LINE_LENGTH or len(value) + 4 > LINE_LENGTH:
         return _noqa(line)
-    items = _split_items(value[opening + 1 : -1])
-    if len(items) < 2:
-        return _noqa(line)
+    return f"{target} = (\n    {value}\n)"
+
+
+def _list_assignment(target: str, items: Sequence[str]) -> str:
+    """``target = [items]``, one item a line when it does not fit on one."""
+    line = f"{target} = [{', '.join(items)}]"
+    if len(line) <= LINE_LENGTH:
+        return line
     body = "".join(_noqa(f"    {item},") + "\n" for item in items)
-    return f"{target} = {value[: opening + 1]}\n{body}]"
+    return f"{target} = [\n{body}]"
 
 
-def _split_items(text: str) -> list[str]:
-    """``text`` split at its top-level commas (outside brackets and string literals)."""
+def _split_items(text: str, separator: str) -> list[str]:
+    """``text`` split at ``separator`` where it is outside brackets and string literals."""
     items: list[str] = []
     depth, start, quote, index = 0, 0, "", 0
     while index < len(text):
@@ -1077,7 +1167,7 @@ def _split_items(text: str) -> list[str]:
             depth += 1
         elif char in "])":
             depth -= 1
-        elif char == "," and depth == 0:
+        elif char == separator and depth == 0:
             items.append(text[start:index].strip())
             start = index + 1
         index += 1
@@ -1088,11 +1178,19 @@ def _split_items(text: str) -> list[str]:
 def _typed_dict(name: str, fields: Sequence[tuple[str, str]]) -> str:
     """A TypedDict: the class form when every key can be an attribute name, else the
     functional form."""
-    if all(_is_attribute(key) for key, _ in fields):
-        body = "".join(_noqa(f"    {key}: {text}") + "\n" for key, text in fields)
+    if all(_is_key_name(key) for key, _ in fields):
+        body = "".join(
+            f"    {key}: {text}{'  # noqa: E741' if key in _AMBIGUOUS else ''}\n"
+            for key, text in fields
+        )
         return f"class {name}(TypedDict):\n{body}"
-    items = "".join(_noqa(f"        {_string(key)}: {text},") + "\n" for key, text in fields)
+    items = "".join(f"        {_string(key)}: {text},\n" for key, text in fields)
     return f"{name} = TypedDict(\n    {_string(name)},\n    {{\n{items}    }},\n)\n"
+
+
+def _is_key_name(name: str) -> bool:
+    """Whether a TypedDict key can be written in the class form (ruff asks for it then)."""
+    return name.isidentifier() and not keyword.iskeyword(name)
 
 
 def _is_attribute(name: str) -> bool:
@@ -1101,4 +1199,15 @@ def _is_attribute(name: str) -> bool:
 
 def _noqa(line: str) -> str:
     """A line too long for ruff that cannot be split (a long literal) says so."""
-    return line + ("  # noqa: E501" if len(line) > LINE_LENGTH else "")
+    return line + ("  # noqa: E501" if _overlong(line) else "")
+
+
+def _overlong(line: str) -> bool:
+    """Whether ruff's E501 flags ``line``: longer than the limit, unless it is one word, or
+    ends with a URL that starts within the limit (ruff lets those be)."""
+    if len(line) <= LINE_LENGTH:
+        return False
+    chunks = line.split()
+    if len(chunks) < 2:
+        return False
+    return "://" not in chunks[-1] or len(line) - len(chunks[-1]) > LINE_LENGTH
