@@ -24,9 +24,11 @@ import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import GeneratorType
 from typing import Any, TypeGuard
 
 from replicate._file_output import FileOutput
+from replicate._files import plain
 from replicate.exceptions import InvalidInputError
 
 __all__ = ["MISSING", "InputSpec", "ModelSchema", "is_file_schema", "resolve"]
@@ -265,17 +267,15 @@ class ModelSchema:
                 continue
             if value is None and not spec.required:
                 continue  # the model's own default
+            value = _plain(value)
             problem = value_problem(value, spec.schema, spec.alternatives, self.document)
             if problem is not None:
                 problems.append(f"input {name!r} {problem}")
                 continue
             sent[name] = value
         for spec in self.inputs.values():
-            if spec.required and spec.default is MISSING and sent.get(spec.name) is None:
-                if spec.name in given and given[spec.name] is None:
-                    problems.append(f"input {spec.name!r} is required and cannot be None")
-                elif spec.name not in given:
-                    problems.append(f"missing required input {spec.name!r}")
+            if spec.required and spec.default is MISSING and spec.name not in given:
+                problems.append(f"missing required input {spec.name!r}")
         if problems:
             raise InvalidInputError(model, problems, self.describe_inputs())
         return sent
@@ -503,6 +503,14 @@ def _range_problem(value: Any, schema: Mapping[str, Any]) -> str | None:
         if _number(longest) and len(value) > longest:
             return f"must be at most {longest} characters long"
     return None
+
+
+def _plain(value: Any) -> Any:
+    """What the value is sent as: numpy scalars and arrays as Python numbers and lists, sets
+    and generators as lists (as the input's encoding sends them)."""
+    if isinstance(value, set | frozenset | GeneratorType):
+        return list(value)
+    return plain(value)
 
 
 def _number(value: Any) -> TypeGuard[float]:
