@@ -46,7 +46,7 @@ import warnings
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
+from typing import IO, TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, TypeAlias, TypeVar, cast
 
 from replicate import _run
 from replicate._file_output import FileOutput, transform_output
@@ -72,6 +72,7 @@ __all__ = [
     "AsyncRun",
     "FileLike",
     "Function",
+    "FunctionRef",
     "OutputIterator",
     "Run",
     "URLPath",
@@ -79,6 +80,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R", covariant=True)
 
 FileLike: TypeAlias = (
     "str | os.PathLike[str] | IO[bytes] | bytes | bytearray | memoryview | FileOutput"
@@ -189,6 +192,25 @@ def get_path_url(path: Any) -> str | None:
     """
     url = getattr(path, "__url__", None)
     return url if isinstance(url, str) else None
+
+
+class FunctionRef(Protocol[P, R]):
+    """A model named by a class, typed by its ``__call__`` (the official SDK's second way to
+    type ``use()``; ``replicate codegen`` writes typed modules instead).
+
+    Example::
+
+        class Caption:
+            name = "replicate/caption"
+
+            def __call__(self, *, image: FileLike) -> str: ...
+
+        caption = replicate.use(Caption())  # Function[(image: FileLike), str]
+    """
+
+    name: str
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R: ...
 
 
 # -- iterator outputs -------------------------------------------------------------------------
@@ -533,7 +555,7 @@ class Run:
         print(run.output())  # waits for the end
     """
 
-    def __init__(self, function: Function, prediction: Prediction) -> None:
+    def __init__(self, function: Function[..., Any], prediction: Prediction) -> None:
         self._function = function
         self.prediction = prediction
         """The prediction, as last seen."""
@@ -596,7 +618,7 @@ class Run:
         return f"<Run {self.prediction.id} of {self._function.ref}: {self.prediction.status}>"
 
 
-class Function(_Base):
+class Function(_Base, Generic[P, R]):
     """A model as a function: ``fn(**inputs)`` runs it (see the module's docstring).
 
     Example::
@@ -609,13 +631,15 @@ class Function(_Base):
     __doc__ = _InstanceDoc(__doc__, lambda self: self._describe_fetched())
     __signature__ = _InstanceDoc(None, lambda self: self._signature_fetched())
 
-    def __call__(self, **inputs: Any) -> Any:
-        """Run the model on ``inputs`` and return its output (``ModelError`` if it fails).
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run the model on the inputs (keywords) and return its output (``ModelError`` if
+        it fails).
 
         Example::
 
             [picture] = replicate.use("replicate/image")(prompt="a fox")
         """
+        inputs = _keywords(self, args, kwargs)
         resolved = self._resolve()
         sent = self._check(resolved, inputs)
         kind = self._kind(resolved)
@@ -630,11 +654,11 @@ class Function(_Base):
             guard=guard,
         )
         if kind.iterator:
-            return self._iterator(resolved, output)
-        return self._finish(guard.run, output)
+            return cast("R", self._iterator(resolved, output))
+        return cast("R", self._finish(guard.run, output))
 
-    def create(self, **inputs: Any) -> Run:
-        """Start the model on ``inputs`` (checked first) and return a ``Run`` at once.
+    def create(self, *args: P.args, **kwargs: P.kwargs) -> Run:
+        """Start the model on the inputs (checked first) and return a ``Run`` at once.
 
         Example::
 
@@ -643,6 +667,7 @@ class Function(_Base):
         """
         from replicate.prediction import CreateOptions
 
+        inputs = _keywords(self, args, kwargs)
         resolved = self._resolve()
         sent = self._check(resolved, inputs)
         prediction = self._client.predictions._create(
@@ -771,7 +796,7 @@ class AsyncRun:
         print(await run.output())
     """
 
-    def __init__(self, function: AsyncFunction, prediction: Prediction) -> None:
+    def __init__(self, function: AsyncFunction[..., Any], prediction: Prediction) -> None:
         self._function = function
         self.prediction = prediction
         """The prediction, as last seen."""
@@ -832,7 +857,7 @@ class AsyncRun:
         return f"<AsyncRun {self.prediction.id} of {self._function.ref}: {self.prediction.status}>"
 
 
-class AsyncFunction(_Base):
+class AsyncFunction(_Base, Generic[P, R]):
     """A model as an async function: ``await fn(**inputs)`` (see ``Function``).
 
     Example::
@@ -848,13 +873,14 @@ class AsyncFunction(_Base):
         super().__init__(client, ref, streaming=streaming)
         self._loop_locks: dict[int, asyncio.Lock] = {}
 
-    async def __call__(self, **inputs: Any) -> Any:
-        """Run the model on ``inputs`` and return its output (see ``Function.__call__``).
+    async def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Run the model on the inputs and return its output (see ``Function.__call__``).
 
         Example::
 
             [picture] = await replicate.use("replicate/image", use_async=True)(prompt="a fox")
         """
+        inputs = _keywords(self, args, kwargs)
         resolved = await self._resolve()
         sent = self._check(resolved, inputs)
         kind = self._kind(resolved)
@@ -869,11 +895,11 @@ class AsyncFunction(_Base):
             guard=guard,
         )
         if kind.iterator:
-            return self._iterator(resolved, output)
-        return await self._finish(guard.run, output)
+            return cast("R", self._iterator(resolved, output))
+        return cast("R", await self._finish(guard.run, output))
 
-    async def create(self, **inputs: Any) -> AsyncRun:
-        """Start the model on ``inputs`` (checked first) and return an ``AsyncRun`` at once.
+    async def create(self, *args: P.args, **kwargs: P.kwargs) -> AsyncRun:
+        """Start the model on the inputs (checked first) and return an ``AsyncRun`` at once.
 
         Example::
 
@@ -881,6 +907,7 @@ class AsyncFunction(_Base):
         """
         from replicate.prediction import CreateOptions
 
+        inputs = _keywords(self, args, kwargs)
         resolved = await self._resolve()
         sent = self._check(resolved, inputs)
         prediction = await self._client.predictions._async_create(
@@ -1010,9 +1037,32 @@ def _example_input(model: Model | None) -> dict[str, Any] | None:
     return dict(given) if isinstance(given, dict) else None
 
 
+def _keywords(function: _Base, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    if args:
+        raise TypeError(
+            f"{function.ref} takes its inputs as keyword arguments (name=value), "
+            f"not {len(args)} positional"
+        )
+    return kwargs
+
+
+def _reference_of(ref: Any) -> Any:
+    """What names the model: ``ref`` itself, or the ``name`` of a ``FunctionRef`` object."""
+    from replicate.identifier import ModelVersionIdentifier
+    from replicate.model import Model
+    from replicate.version import Version
+
+    if isinstance(ref, str | Model | Version | ModelVersionIdentifier):
+        return ref
+    name = getattr(ref, "name", None)
+    if isinstance(name, str) and callable(ref):
+        return name
+    return ref  # Reference.parse says what is wrong with it
+
+
 def function_for(
     client: Client, ref: Any, *, streaming: bool, use_async: bool
-) -> Function | AsyncFunction:
+) -> Function[..., Any] | AsyncFunction[..., Any]:
     """The client's function for ``ref`` (one per reference and options; see ``Client.use``).
 
     Example::
@@ -1021,15 +1071,16 @@ def function_for(
     """
     if not isinstance(streaming, bool) or not isinstance(use_async, bool):
         raise TypeError("streaming and use_async must be True or False")
+    ref = _reference_of(ref)
     reference = Reference.parse(ref)
     cacheable = isinstance(ref, str)
     functions = client._connections.functions
     key = (str(reference), streaming, use_async)
     if cacheable:
-        found: Function | AsyncFunction | None = functions.get(key)
+        found: Function[..., Any] | AsyncFunction[..., Any] | None = functions.get(key)
         if found is not None:
             return found
-    made: Function | AsyncFunction = (
+    made: Function[..., Any] | AsyncFunction[..., Any] = (
         AsyncFunction(client, ref, streaming=streaming)
         if use_async
         else Function(client, ref, streaming=streaming)
