@@ -330,9 +330,13 @@ def _byte_view(data: bytes | bytearray | memoryview) -> memoryview:
 
 
 def plain(value: Any) -> Any:
-    """numpy scalars and arrays become Python numbers and lists (without importing numpy)."""
-    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+    """numpy scalars and arrays become Python numbers and lists (without importing numpy), and
+    another model's streamed output (``use()``'s ``OutputIterator``) its text or list."""
+    module = type(value).__module__
+    if module == "numpy" and hasattr(value, "tolist"):
         return value.tolist()
+    if module == "replicate.function" and hasattr(value, "_as_input"):
+        return value._as_input()
     return value
 
 

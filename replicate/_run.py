@@ -227,13 +227,16 @@ def run(
     on_progress: ProgressCallback | None = None,
     known_kind: OutputKind | None = None,
     guard: Guard | None = None,
+    until_ended: bool = False,
     **params: Any,
 ) -> Any:
     """Run a model and return its output (the module's docstring has every rule).
 
     ``known_kind`` is the output's kind when the caller knows it (``use()`` read the schema):
     it is taken as it is, with no request to find it. ``guard``, when given, holds the
-    prediction once it is created (``use()`` reads it there).
+    prediction once it is created (``use()`` reads it there). ``until_ended=True`` takes only
+    an ended prediction as final (``use()``, which has no 1.x habit to keep): a create that
+    waited and answered ``processing`` is waited for like one that answered ``starting``.
 
     Example::
 
@@ -244,7 +247,7 @@ def run(
     kind = known_kind
     with cancel_on_interrupt(guard):
         prediction = client.predictions._create(reference, input, options, guard)
-        if not _answered(prediction, options.wait):
+        if not _answered(prediction, False if until_ended else options.wait):
             if known_kind is None and reference.names_version:
                 kind = _output_kind(client, reference)
             if kind is not None and kind.iterator:
@@ -357,6 +360,7 @@ async def async_run(
     on_progress: ProgressCallback | None = None,
     known_kind: OutputKind | None = None,
     guard: Guard | None = None,
+    until_ended: bool = False,
     **params: Any,
 ) -> Any:
     """Run a model and return its output, asynchronously (see ``run``).
@@ -372,7 +376,7 @@ async def async_run(
     kind = known_kind
     async with async_cancel_on_interrupt(guard):
         prediction = await client.predictions._async_create(reference, input, options, guard)
-        if not _answered(prediction, options.wait):
+        if not _answered(prediction, False if until_ended else options.wait):
             if known_kind is None and reference.names_version:
                 kind = await _async_output_kind(client, reference)
             if kind is not None and kind.iterator:

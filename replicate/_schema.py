@@ -18,6 +18,7 @@ Example::
 
 from __future__ import annotations
 
+import copy
 import difflib
 import io
 import math
@@ -31,7 +32,7 @@ from replicate._file_output import FileOutput
 from replicate._files import plain
 from replicate.exceptions import InvalidInputError
 
-__all__ = ["MISSING", "InputSpec", "ModelSchema", "is_file_schema", "resolve"]
+__all__ = ["MISSING", "InputSpec", "ModelSchema", "is_file_schema", "public_document", "resolve"]
 
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
 """An input without a default."""
@@ -71,6 +72,64 @@ def resolve(schema: Any, document: Mapping[str, Any], depth: int = 0) -> dict[st
             merged.update(resolve(member, document, depth + 1))
     merged.update({k: v for k, v in schema.items() if k not in ("$ref", "allOf")})
     return merged
+
+
+_COG_INTERNAL = frozenset(
+    {
+        "HTTPValidationError",
+        "PredictionRequest",
+        "PredictionResponse",
+        "Status",
+        "TrainingRequest",
+        "TrainingResponse",
+        "ValidationError",
+        "WebhookEvent",
+    }
+)
+"""Schemas Cog writes into every version for its own HTTP server, not the model's."""
+
+
+def public_document(document: Any) -> dict[str, Any]:
+    """The model's part of a version's ``openapi_schema``, as the official SDK gives it:
+    ``Input`` and ``Output`` with their ``$ref``s inlined, the schemas inlined and Cog's own
+    (``PredictionRequest``, ``Status``...) dropped, and no ``paths``.
+
+    Example::
+
+        public_document(version.openapi_schema)["components"]["schemas"]  # {"Input", "Output"}
+    """
+    if not isinstance(document, dict):
+        return {}
+    result = copy.deepcopy(document)
+    components = result.get("components")
+    schemas = components.get("schemas") if isinstance(components, dict) else None
+    if isinstance(schemas, dict):
+        original = dict(schemas)
+        inlined: set[str] = set()
+
+        def inline(node: Any, stack: frozenset[str]) -> Any:
+            if isinstance(node, list):
+                return [inline(item, stack) for item in node]
+            if not isinstance(node, dict):
+                return node
+            ref = node.get("$ref")
+            prefix = "#/components/schemas/"
+            if isinstance(ref, str) and ref.startswith(prefix):
+                name = ref[len(prefix) :]
+                target = original.get(name)
+                if name not in stack and len(stack) < _MAX_DEPTH and isinstance(target, dict):
+                    inlined.add(name)
+                    rest = {key: value for key, value in node.items() if key != "$ref"}
+                    return {**inline(target, stack | {name}), **inline(rest, stack)}
+            return {key: inline(value, stack) for key, value in node.items()}
+
+        for name in ("Input", "Output"):
+            if name in schemas:
+                schemas[name] = inline(schemas[name], frozenset({name}))
+        for name in (inlined | _COG_INTERNAL) - {"Input", "Output"}:
+            schemas.pop(name, None)
+    result["paths"] = {}
+    return result
 
 
 def is_file_schema(schema: Mapping[str, Any]) -> bool:

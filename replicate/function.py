@@ -37,6 +37,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import inspect
 import os
@@ -50,13 +51,14 @@ from typing import IO, TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, TypeAli
 
 from replicate import _run
 from replicate._file_output import FileOutput, transform_output
-from replicate._schema import MISSING, ModelSchema
+from replicate._schema import MISSING, ModelSchema, public_document
 from replicate._wait import Deadline, Guard
 from replicate.exceptions import (
     ModelError,
     ModelSchemaWarning,
     ModelVersionError,
     ModelVersionWarning,
+    NotFoundError,
     ReplicateError,
 )
 from replicate.identifier import Reference
@@ -124,7 +126,11 @@ class URLPath(FileOutput, os.PathLike[str]):
             header = file.read(8)
     """
 
-    def __init__(self, url: str, client: Client) -> None:
+    def __init__(self, url: str, client: Client | None = None) -> None:
+        if client is None:  # as in the official SDK: URLPath(url) downloads with the default
+            import replicate
+
+            client = replicate.default_client
         super().__init__(url, client)
         self._local: Path | None = None
         self._lock = threading.Lock()
@@ -219,11 +225,16 @@ class FunctionRef(Protocol[P, R]):
 class OutputIterator(Generic[T]):
     """An iterator output read as the model makes it (``use(..., streaming=True)``).
 
-    Iterate it for the items as they come (``for`` from a ``Function``, ``async for`` from an
-    ``AsyncFunction``); items already read are kept, so it can be iterated again. ``str()`` of
-    a token stream is its whole text (a sync one waits for the end; an async one gives what has
-    been read). ``await`` an async one for the whole output: the text of a token stream, else
-    the list.
+    Iterate it, with ``for`` or ``async for``, for the items as they come; items already read
+    are kept, so that iterating again replays them (and goes on where reading stopped).
+    ``str()`` of a token stream is its whole text, of another output the list's text (both
+    wait for the end); ``await`` it for the whole output: the text of a token stream, else
+    the list. Passed as another model's input, a token stream is sent as its text, another
+    output as its list.
+
+    ``iterator`` and ``async_iterator`` make a fresh iterator of the raw items each (as in the
+    official SDK, whose positional form this takes); ``shape`` turns a raw item into the item
+    given (``use()`` makes file URLs ``URLPath``s there).
 
     Example::
 
@@ -238,45 +249,75 @@ class OutputIterator(Generic[T]):
 
     def __init__(
         self,
-        source: Iterator[Any] | AsyncIterator[Any],
-        shape: Callable[[Any], T],
+        iterator: Callable[[], Iterator[Any]] | None = None,
+        async_iterator: Callable[[], AsyncIterator[Any]] | None = None,
+        schema: dict[str, Any] | None = None,
         *,
-        is_concatenate: bool,
+        is_concatenate: bool = False,
+        shape: Callable[[Any], T] | None = None,
     ) -> None:
-        self._source = source
-        self._shape = shape
+        self._make_sync = iterator
+        self._make_async = async_iterator
+        self._shape: Callable[[Any], Any] = shape or _same_item
         self._items: list[T] = []
         self._done = False
+        self._sync: tuple[Iterator[Any], list[int]] | None = None  # a source, and its position
+        self._async: tuple[AsyncIterator[Any], list[int]] | None = None
         self.is_concatenate = is_concatenate
 
+    def _take(self, raw: Any, position: list[int]) -> tuple[bool, Any]:
+        """Record the raw item a source gave at its position: ``(new, item)``."""
+        index = position[0]
+        position[0] += 1
+        if index < len(self._items):
+            return False, None  # read before (by another pass): already given
+        item = self._shape(raw)
+        self._items.append(item)
+        return True, item
+
     def __iter__(self) -> Iterator[T]:
-        source = self._source
-        if not isinstance(source, Iterator):
-            raise TypeError("this output comes from an AsyncFunction: use `async for`")
-        yield from list(self._items)
-        while not self._done:
+        index = 0
+        while True:
+            if index < len(self._items):
+                index += 1
+                yield self._items[index - 1]
+                continue
+            if self._done:
+                return
+            if self._sync is None:
+                if self._make_sync is None:
+                    raise TypeError("this output is read asynchronously: use `async for`")
+                self._sync = (iter(self._make_sync()), [0])
+            source, position = self._sync
             try:
-                item = self._shape(next(source))
+                raw = next(source)
             except StopIteration:
                 self._done = True
                 return
-            self._items.append(item)
-            yield item
+            self._take(raw, position)
 
     async def __aiter__(self) -> AsyncIterator[T]:
-        source = self._source
-        if isinstance(source, Iterator):
-            raise TypeError("this output comes from a Function: use `for`")
-        for item in list(self._items):
-            yield item
-        while not self._done:
+        if self._make_async is None:
+            for item in self:  # a sync source: read as it is (each item a blocking read)
+                yield item
+            return
+        index = 0
+        while True:
+            if index < len(self._items):
+                index += 1
+                yield self._items[index - 1]
+                continue
+            if self._done:
+                return
+            if self._async is None:
+                self._async = (aiter(self._make_async()), [0])
+            source, position = self._async
             try:
-                item = self._shape(await anext(source))
+                raw = await anext(source)
             except StopAsyncIteration:
                 self._done = True
                 return
-            self._items.append(item)
-            yield item
+            self._take(raw, position)
 
     def __await__(self) -> Generator[Any, None, list[T] | str]:
         return self._gather().__await__()
@@ -292,15 +333,33 @@ class OutputIterator(Generic[T]):
         return list(self._items)
 
     def __str__(self) -> str:
-        if isinstance(self._source, Iterator):
+        if self._make_sync is not None:
             for _ in self:
                 pass
-        whole = self._whole()
+        whole = self._whole()  # an async-only source: what has been read
         return whole if isinstance(whole, str) else str(whole)
 
     def __repr__(self) -> str:
         state = "complete" if self._done else "reading"
         return f"<OutputIterator: {len(self._items)} items read, {state}>"
+
+    def _as_input(self) -> Any:
+        """What this is sent as in another model's input: the text, or the list."""
+        if self._make_sync is not None:
+            for _ in self:
+                pass
+        return self._whole()
+
+
+def _same_item(item: Any) -> Any:
+    return item
+
+
+class _Schema(dict[str, Any]):
+    """A version's schema: a dict, and callable for the official SDK's ``openapi_schema()``."""
+
+    def __call__(self) -> dict[str, Any]:
+        return self
 
 
 # -- what a reference resolves to -------------------------------------------------------------
@@ -330,6 +389,17 @@ def _from_version(reference: Reference, model: str | None, version: Version | No
         version_id=version.id if version is not None else None,
         model=model,
     )
+
+
+def _model_target(reference: Reference, label: str, model: Model, versioned: bool) -> _Resolved:
+    """What ``owner/name`` runs: its latest version when it lists versions (so that the schema
+    that checked the input is the one that runs), else the model by name (official models,
+    whose versions are not addressable, run so)."""
+    version = model.latest_version
+    if versioned and version is not None and isinstance(version.id, str):
+        with contextlib.suppress(ValueError):
+            reference = reference.with_version(version.id)
+    return _from_version(reference, label, version)
 
 
 def _given_model(given: Any) -> Model | None:
@@ -376,9 +446,6 @@ class _Base:
         reference = self._reference
         if reference.version is not None:  # a Version: its schema is here
             return _from_version(reference, None, reference.version)
-        model = _given_model(self._given)
-        if model is not None and model.latest_version is not None:
-            return _from_version(reference, self.ref, model.latest_version)
         if reference.kind == "version" and not reference.owner:
             return _Resolved(reference, None, None, reference.version_id, None, pending=True)
         return None
@@ -393,6 +460,11 @@ class _Base:
             if resolved.schema is None:
                 self._warn_unreadable()
         return resolved
+
+    def _public_schema(self, resolved: _Resolved) -> dict[str, Any] | None:
+        if resolved.openapi_schema is None:
+            return None
+        return _Schema(public_document(resolved.openapi_schema))
 
     def _warn_unreadable(self) -> None:
         if "schema" in self._warned:
@@ -453,12 +525,36 @@ class _Base:
             return self._guess
         return lambda item: schema.shape_item(item, self._make_file, self._guess)
 
-    def _iterator(self, resolved: _Resolved, source: Any) -> OutputIterator[Any]:
+    def _iterator(
+        self,
+        resolved: _Resolved,
+        prediction: Prediction,
+        first: Iterator[Any] | AsyncIterator[Any] | None = None,
+    ) -> OutputIterator[Any]:
+        """The ``OutputIterator`` of a streaming run: read from ``first`` (what ``run()``
+        returned) first, then, for another pass of the other kind, from the prediction again
+        (its stream, else polls): sync and async alike."""
+        client, kind = self._client, self._kind(resolved)
+        given: list[Any] = [first]
+
+        def sync_items() -> Iterator[Any]:
+            ready, given[0] = given[0], None
+            if isinstance(ready, Iterator):
+                return ready
+            return _run._iterate(client, prediction, kind, Deadline(None), False)
+
+        def async_items() -> AsyncIterator[Any]:
+            ready, given[0] = given[0], None
+            if isinstance(ready, AsyncIterator):
+                return ready
+            return _run._aiterate(client, prediction, kind, Deadline(None), False)
+
         schema = resolved.schema
         return OutputIterator(
-            source,
-            self._shape_item(resolved),
+            sync_items,
+            async_items,
             is_concatenate=schema is not None and schema.concatenate,
+            shape=self._shape_item(resolved),
         )
 
     def _version_problem(self, resolved: _Resolved, recorded: str, error: bool) -> None:
@@ -565,6 +661,10 @@ class Run:
         """The prediction's id."""
         return self.prediction.id
 
+    @property
+    def _prediction(self) -> Prediction:  # the official SDK's name for it
+        return self.prediction
+
     def output(self) -> Any:
         """The output as the function returns it: an ``OutputIterator`` for a streaming
         function's iterator output (read as it is made), else the whole output once the
@@ -578,8 +678,7 @@ class Run:
         resolved = function._resolve()
         kind = function._kind(resolved)
         if kind.iterator:
-            items = _run._iterate(function._client, self.prediction, kind, Deadline(None), False)
-            return function._iterator(resolved, items)
+            return function._iterator(resolved, self.prediction)
         return self.wait()
 
     def wait(self) -> Any:
@@ -652,9 +751,11 @@ class Function(_Base, Generic[P, R]):
             wait=not kind.iterator,
             known_kind=kind,
             guard=guard,
+            until_ended=True,
         )
         if kind.iterator:
-            return cast("R", self._iterator(resolved, output))
+            prediction = cast("Prediction", guard.run)
+            return cast("R", self._iterator(resolved, prediction, output))
         return cast("R", self._finish(guard.run, output))
 
     def create(self, *args: P.args, **kwargs: P.kwargs) -> Run:
@@ -677,13 +778,15 @@ class Function(_Base, Generic[P, R]):
 
     @property
     def openapi_schema(self) -> dict[str, Any] | None:
-        """The version's whole ``openapi_schema`` (None when it has none).
+        """The version's schema of the model's inputs and output (None when it has none):
+        ``Input`` and ``Output`` with their references inlined, without Cog's own schemas and
+        paths, as the official SDK gives it (which also spells it ``openapi_schema()``).
 
         Example::
 
             inputs = fn.openapi_schema["components"]["schemas"]["Input"]["properties"]
         """
-        return self._resolve().openapi_schema
+        return self._public_schema(self._resolve())
 
     @property
     def default_example(self) -> dict[str, Any] | None:
@@ -752,13 +855,17 @@ class Function(_Base, Generic[P, R]):
         from replicate.version import Versions
 
         reference = self._reference
-        if reference.kind == "model":
-            model = self._client.models.get(reference.owner, reference.name)
-            self._example, self._example_known = _example_input(model), True
-            return _from_version(reference, self.ref, model.latest_version)
         owner, name = reference.owner, reference.name
-        version = Versions(self._client, (owner, name)).get(reference.version_id)
-        return _from_version(reference, f"{owner}/{name}", version)
+        versions = Versions(self._client, (owner, name))
+        if reference.kind == "model":
+            model = _given_model(self._given) or self._client.models.get(owner, name)
+            self._example, self._example_known = _example_input(model), True
+            try:
+                listed = versions.list().results
+            except NotFoundError:  # a model without addressable versions (official ones)
+                listed = []
+            return _model_target(reference, self.ref, model, bool(listed))
+        return _from_version(reference, f"{owner}/{name}", versions.get(reference.version_id))
 
     def _finish(self, prediction: object, output: Any) -> Any:
         model = self._learned(prediction)
@@ -806,6 +913,10 @@ class AsyncRun:
         """The prediction's id."""
         return self.prediction.id
 
+    @property
+    def _prediction(self) -> Prediction:  # the official SDK's name for it
+        return self.prediction
+
     async def output(self) -> Any:
         """The output as the function returns it (see ``Run.output``).
 
@@ -817,8 +928,7 @@ class AsyncRun:
         resolved = await function._resolve()
         kind = function._kind(resolved)
         if kind.iterator:
-            items = _run._aiterate(function._client, self.prediction, kind, Deadline(None), False)
-            return function._iterator(resolved, items)
+            return function._iterator(resolved, self.prediction)
         return await self.wait()
 
     async def wait(self) -> Any:
@@ -893,9 +1003,11 @@ class AsyncFunction(_Base, Generic[P, R]):
             wait=not kind.iterator,
             known_kind=kind,
             guard=guard,
+            until_ended=True,
         )
         if kind.iterator:
-            return cast("R", self._iterator(resolved, output))
+            prediction = cast("Prediction", guard.run)
+            return cast("R", self._iterator(resolved, prediction, output))
         return cast("R", await self._finish(guard.run, output))
 
     async def create(self, *args: P.args, **kwargs: P.kwargs) -> AsyncRun:
@@ -916,13 +1028,13 @@ class AsyncFunction(_Base, Generic[P, R]):
         return AsyncRun(self, prediction)
 
     async def openapi_schema(self) -> dict[str, Any] | None:
-        """The version's whole ``openapi_schema`` (None when it has none).
+        """The version's schema of the model's inputs and output (see ``Function``).
 
         Example::
 
             schema = await fn.openapi_schema()
         """
-        return (await self._resolve()).openapi_schema
+        return self._public_schema(await self._resolve())
 
     async def default_example(self) -> dict[str, Any] | None:
         """The inputs of the model's default example (None when it has none).
@@ -999,12 +1111,17 @@ class AsyncFunction(_Base, Generic[P, R]):
         from replicate.version import Versions
 
         reference = self._reference
-        if reference.kind == "model":
-            model = await self._client.models.async_get(reference.owner, reference.name)
-            self._example, self._example_known = _example_input(model), True
-            return _from_version(reference, self.ref, model.latest_version)
         owner, name = reference.owner, reference.name
-        version = await Versions(self._client, (owner, name)).async_get(reference.version_id)
+        versions = Versions(self._client, (owner, name))
+        if reference.kind == "model":
+            model = _given_model(self._given) or await self._client.models.async_get(owner, name)
+            self._example, self._example_known = _example_input(model), True
+            try:
+                listed = (await versions.async_list()).results
+            except NotFoundError:  # a model without addressable versions (official ones)
+                listed = []
+            return _model_target(reference, self.ref, model, bool(listed))
+        version = await versions.async_get(reference.version_id)
         return _from_version(reference, f"{owner}/{name}", version)
 
     async def _finish(self, prediction: object, output: Any) -> Any:

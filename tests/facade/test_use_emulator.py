@@ -164,16 +164,27 @@ def test_the_schema_is_fetched_once_then_a_call_costs_what_run_costs(
 ) -> None:
     ref = "replicate/hello-world"
     call(aclient, mode, ref, text="one")
-    first = recorder.calls()
-    assert first.count("GET /v1/models/replicate/hello-world") == 1
+    assert recorder.calls()[:2] == [
+        "GET /v1/models/replicate/hello-world",  # the model: its latest version's schema
+        "GET /v1/models/replicate/hello-world/versions",  # whether its versions can be run
+    ]
     recorder.clear()
     for name in ("two", "three"):
         assert call(aclient, mode, ref, text=name) == f"hello {name}"
     used = recorder.calls()
     recorder.clear()
-    aclient.run(ref, input={"text": "two"})
-    aclient.run(ref, input={"text": "three"})
+    # the latest version is what runs (the schema that checked the input is the one that runs)
+    pinned = f"{ref}:{aclient.use(ref).version_id}"
+    aclient.run(pinned, input={"text": "two"})
+    aclient.run(pinned, input={"text": "three"})
     assert used == recorder.calls()  # the same requests as run(), and no schema request
+    assert used == ["POST /v1/predictions", "POST /v1/predictions"]
+
+
+def test_an_official_model_runs_by_name(aclient: Client, recorder: Recorder, mode: str) -> None:
+    text = call(aclient, mode, "replicate/language-model", prompt="a", max_tokens=2)
+    assert text == "a Replicate"
+    assert "POST /v1/models/replicate/language-model/predictions" in recorder.calls()
 
 
 def test_one_function_per_reference_and_options_on_a_client(client: Client) -> None:
@@ -208,7 +219,8 @@ def test_model_and_version_objects_carry_their_schema(client: Client, recorder: 
     recorder.clear()
     assert client.use(model)(text="m") == "hello m"
     assert client.use(model.latest_version)(text="v") == "hello v"
-    assert not [c for c in recorder.calls() if c.startswith("GET")]
+    gets = [c for c in recorder.calls() if c.startswith("GET")]
+    assert gets == ["GET /v1/models/replicate/hello-world/versions"]  # only whether it has any
 
 
 def test_a_bare_version_id_learns_its_schema_from_its_first_run(

@@ -80,6 +80,7 @@ def test_an_official_model_runs_by_name_with_its_latest_versions_schema(
     assert isinstance(output, URLPath) and output.url == "https://files.example/a.png"
     assert [r.url.path for r in api.requests] == [
         "/v1/models/acme/thing",
+        "/v1/models/acme/thing/versions",  # 404: versions not addressable, so run by name
         "/v1/models/acme/thing/predictions",
     ]
     assert api.body() == {"input": {"prompt": "x"}}
@@ -119,6 +120,68 @@ def test_a_missing_model_raises_before_any_create(api: FakeAPI, client: Client) 
     with pytest.raises(NotFoundError):
         fn(prompt="x")
     assert [r.method for r in api.requests] == ["GET"]
+
+
+def test_a_model_with_versions_runs_its_latest_version(api: FakeAPI, client: Client) -> None:
+    api.json("GET", "/v1/models/acme/thing", model_body(COG))
+    api.json(
+        "GET", "/v1/models/acme/thing/versions", {"results": [model_body(COG)["latest_version"]]}
+    )
+    api.json("POST", "/v1/predictions", prediction(None, status="processing"))
+    api.add(
+        "GET",
+        "/v1/predictions/p1",
+        httpx.Response(200, json=prediction(None, status="processing")),
+        httpx.Response(200, json=prediction("https://files.example/a.png")),
+    )
+    output = client.use("acme/thing")(prompt="x")
+    # a create that waited and answered `processing` is waited for, not taken as final
+    assert isinstance(output, URLPath) and output.url == "https://files.example/a.png"
+    create = next(i for i, r in enumerate(api.requests) if r.method == "POST")
+    assert api.body(create)["version"] == VERSION
+
+
+@pytest.mark.parametrize("listed", [{"results": []}, None])
+def test_a_model_with_no_listed_versions_runs_by_name(
+    api: FakeAPI, client: Client, listed: Any
+) -> None:
+    api.json("GET", "/v1/models/acme/thing", model_body(COG))
+    if listed is not None:
+        api.json("GET", "/v1/models/acme/thing/versions", listed)
+    api.json("POST", "/v1/models/acme/thing/predictions", prediction("https://files.example/a"))
+    assert client.use("acme/thing")(prompt="x").url == "https://files.example/a"
+
+
+def test_the_schema_is_the_models_part_and_callable(api: FakeAPI, client: Client) -> None:
+    document = {
+        "openapi": "3.0.2",
+        "paths": {"/predictions": {}},
+        "components": {
+            "schemas": {
+                "Input": {
+                    "properties": {"size": {"allOf": [{"$ref": "#/components/schemas/size"}]}}
+                },
+                "size": {"type": "string", "enum": ["s", "m"]},
+                "Output": {"$ref": "#/components/schemas/Result"},
+                "Result": {"type": "object", "properties": {"n": {"type": "integer"}}},
+                "Extra": {"type": "object"},
+                "PredictionRequest": {"type": "object"},
+                "Status": {"type": "string"},
+            }
+        },
+    }
+    api.json("GET", "/v1/models/acme/thing", model_body(document))
+    fn = client.use("acme/thing")
+    schema = fn.openapi_schema
+    assert schema is not None and schema() == schema  # also spelled openapi_schema()
+    assert schema["paths"] == {}
+    assert sorted(schema["components"]["schemas"]) == ["Extra", "Input", "Output"]
+    assert schema["components"]["schemas"]["Output"] == {
+        "type": "object",
+        "properties": {"n": {"type": "integer"}},
+    }
+    size = schema["components"]["schemas"]["Input"]["properties"]["size"]
+    assert size == {"allOf": [{"type": "string", "enum": ["s", "m"]}]}
 
 
 def test_a_failed_schema_fetch_is_retried_by_the_next_call(api: FakeAPI, client: Client) -> None:
