@@ -63,6 +63,7 @@ __all__ = [
     "inline",
     "lone_surrogate_error",
     "measure",
+    "plain",
     "read_all",
     "unencodable_text",
     "upload",
@@ -228,7 +229,7 @@ def find_files(obj: Any, where: str = "input") -> tuple[Any, list[FileInput]]:
         if found is not None:
             files.append(found)
             return _Slot(len(files) - 1)
-        return _plain(value)
+        return plain(value)
 
     return walk(obj, where), files
 
@@ -328,10 +329,14 @@ def _byte_view(data: bytes | bytearray | memoryview) -> memoryview:
     return view.cast("B") if view.format != "B" or view.ndim != 1 else view
 
 
-def _plain(value: Any) -> Any:
-    """numpy scalars and arrays become Python numbers and lists (without importing numpy)."""
-    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
+def plain(value: Any) -> Any:
+    """numpy scalars and arrays become Python numbers and lists (without importing numpy), and
+    another model's streamed output (``use()``'s ``OutputIterator``) its text or list."""
+    module = type(value).__module__
+    if module == "numpy" and hasattr(value, "tolist"):
         return value.tolist()
+    if module == "replicate.function" and hasattr(value, "_as_input"):
+        return value._as_input()
     return value
 
 

@@ -12,7 +12,7 @@ import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, Unpack, overload
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar, Unpack, overload
 
 import httpx
 
@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from replicate.collection import Collections
     from replicate.deployment import Deployments
     from replicate.file import Files
-    from replicate.function import AsyncFunction, Function
+    from replicate.function import AsyncFunction, Function, FunctionRef
     from replicate.hardware import HardwareNamespace
     from replicate.identifier import ModelVersionIdentifier
     from replicate.model import Model, Models
@@ -55,6 +55,8 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "Client", "Clock"]
 
 T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 DEFAULT_BASE_URL = "https://api.replicate.com/v1"
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, read=30.0, write=30.0, connect=5.0, pool=10.0)
@@ -533,38 +535,84 @@ class Client:
     @overload
     def use(
         self,
-        ref: str | Model | Version | ModelVersionIdentifier,
+        ref: FunctionRef[P, R],
         *,
+        hint: None = None,
         streaming: bool = False,
         use_async: Literal[False] = False,
-    ) -> Function: ...
+    ) -> Function[P, R]: ...
+
+    @overload
+    def use(
+        self,
+        ref: FunctionRef[P, R],
+        *,
+        hint: None = None,
+        streaming: bool = False,
+        use_async: Literal[True],
+    ) -> AsyncFunction[P, R]: ...
 
     @overload
     def use(
         self,
         ref: str | Model | Version | ModelVersionIdentifier,
         *,
+        hint: Callable[P, R],
         streaming: bool = False,
-        use_async: Literal[True],
-    ) -> AsyncFunction: ...
+        use_async: Literal[False] = False,
+    ) -> Function[P, R]: ...
 
+    @overload
     def use(
         self,
         ref: str | Model | Version | ModelVersionIdentifier,
         *,
+        hint: Callable[P, R],
+        streaming: bool = False,
+        use_async: Literal[True],
+    ) -> AsyncFunction[P, R]: ...
+
+    @overload
+    def use(
+        self,
+        ref: str | Model | Version | ModelVersionIdentifier,
+        *,
+        hint: None = None,
+        streaming: bool = False,
+        use_async: Literal[False] = False,
+    ) -> Function[..., Any]: ...
+
+    @overload
+    def use(
+        self,
+        ref: str | Model | Version | ModelVersionIdentifier,
+        *,
+        hint: None = None,
+        streaming: bool = False,
+        use_async: Literal[True],
+    ) -> AsyncFunction[..., Any]: ...
+
+    def use(
+        self,
+        ref: str | Model | Version | ModelVersionIdentifier | FunctionRef[Any, Any],
+        *,
+        hint: Callable[..., Any] | None = None,
         streaming: bool = False,
         use_async: bool = False,
-    ) -> Function | AsyncFunction:
+    ) -> Function[..., Any] | AsyncFunction[..., Any]:
         """A model as a Python function: call it with the model's inputs to run it.
 
         ``ref`` is ``owner/name``, ``owner/name:version``, a version id, a ``Model`` or a
-        ``Version``. Nothing is sent until the function is first used; then the version's
+        ``Version`` (or, as in the official SDK, an object with a ``name`` and a typed
+        ``__call__``). Nothing is sent until the function is first used; then the version's
         schema is fetched once (and kept by this client), inputs are checked against it
         before anything is created, and outputs come back shaped by it: files as
         ``URLPath``s (downloaded on first use), a token stream as its text, other iterator
         outputs as lists, or, with ``streaming=True``, as an ``OutputIterator`` read while
-        the model runs. ``use_async=True`` gives an ``AsyncFunction``. The same arguments
-        give the same function object on one client. See ``replicate.function``.
+        the model runs. ``use_async=True`` gives an ``AsyncFunction``. ``hint``, a function
+        signature, types the result for type checkers (``replicate codegen`` writes typed
+        modules from the schema itself). The same arguments give the same function object on
+        one client. See ``replicate.function``.
 
         Example::
 
@@ -983,6 +1031,9 @@ class _Connections:
         self._async_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
         # version id -> how its output is typed (see replicate._run): versions never change
         self.output_kinds: dict[str, Any] = {}
+        # use(): each reference's function, and what each fetched schema resolved to
+        self.functions: dict[tuple[str, bool, bool], Any] = {}
+        self.schemas: dict[str, Any] = {}
 
     def token(self) -> str | None:
         return self._api_token or api_token_from_environment() or None

@@ -369,6 +369,10 @@ def routes(app: EmulatorApp, catalog: Catalog) -> list[BaseRoute]:
 
     async def list_versions(request: Request) -> Response:
         entry = catalog.entry(request)
+        if entry.is_official:
+            # As the API answers for official models: their versions are not addressable,
+            # whatever `latest_version` shows (clients run them by name).
+            raise not_found(f"Versions of {entry.ref}")
         with store.lock:
             items = [version.to_json() for version in reversed(entry.versions)]
         return JSONResponse(app.page(request, items))
