@@ -95,9 +95,7 @@ _MODULE_NAMES = frozenset(
     {
         "annotations",
         "Any",
-        "AsyncFunction",
         "FileLike",
-        "Function",
         "Literal",
         "MODEL",
         "NotRequired",
@@ -107,8 +105,6 @@ _MODULE_NAMES = frozenset(
         "URLPath",
         "VERSION",
         "replicate",
-        "_async_function",
-        "_function",
         "_given",
     }
 )
@@ -489,7 +485,7 @@ class _Module:
         self.taken: set[str] = set(_MODULE_NAMES) | {function, f"async_{function}"}
         self.aliases: dict[str, str] = {}  # what an alias was made from -> its name
         self.definitions: list[_Definition] = []  # in order of first use: dependencies first
-        self.uses: set[str] = {"AsyncFunction", "Function", "Literal"}
+        self.uses: set[str] = {"Literal"}  # ON_NEW_VERSION's type
 
     def _new_name(self, base: str) -> str:
         name = _pascal(base)[:MAX_TYPE]
@@ -719,7 +715,7 @@ class _Module:
                 self._definitions(),
                 self._function(parameters, output, returns, is_async=False),
                 self._function(parameters, output, returns, is_async=True),
-                _HELPERS.format(ref='f"{MODEL}:{VERSION}"' if self.pinned else "MODEL"),
+                _HELPERS,
             ]
         )
 
@@ -753,12 +749,13 @@ class _Module:
 
     def _imports(self) -> str:
         typing_names = self.uses & {"Any", "Literal", "NotRequired", "TypeAlias", "TypedDict"}
-        replicate_names = self.uses & {"AsyncFunction", "FileLike", "Function", "URLPath"}
+        replicate_names = self.uses & {"FileLike", "URLPath"}
+        names = f"from replicate import {', '.join(sorted(replicate_names))}\n"
         return (
             "from __future__ import annotations\n\n"
             f"from typing import {', '.join(sorted(typing_names))}\n\n"
             "import replicate\n"
-            f"from replicate import {', '.join(sorted(replicate_names))}\n\n"
+            f"{names if replicate_names else ''}\n"
         )
 
     def _constants(self) -> str:
@@ -812,12 +809,15 @@ class _Module:
             lines.append("    }")
         else:
             lines.append("    inputs: dict[str, object] = {}")
-        if is_async:
-            lines.append("    function = await _async_function(client)")
-            lines.append(_noqa(f"    output: {output.text} = await function(**_given(inputs))"))
-        else:
-            lines.append(_noqa(f"    output: {output.text} = _function(client)(**_given(inputs))"))
-        lines.append("    return output")
+        ref = 'f"{MODEL}:{VERSION}"' if self.pinned else "MODEL"
+        use = f"    function = (client or replicate.default_client).use({ref}"
+        wait = "await " if is_async else ""
+        lines += [
+            use + (", use_async=True)" if is_async else ")"),
+            f'    {wait}function.check_version(VERSION, error=ON_NEW_VERSION == "error")',
+            _noqa(f"    output: {output.text} = {wait}function(**_given(inputs))"),
+            "    return output",
+        ]
         return "\n".join(lines) + "\n"
 
     def _docstring(
@@ -868,19 +868,7 @@ _HELPERS = '''
 
 def _given(inputs: dict[str, object]) -> dict[str, object]:
     """The inputs to send: those not None."""
-    return {{key: value for key, value in inputs.items() if value is not None}}
-
-
-def _function(client: replicate.Client | None) -> Function:
-    function = (client or replicate.default_client).use({ref})
-    function.check_version(VERSION, error=ON_NEW_VERSION == "error")
-    return function
-
-
-async def _async_function(client: replicate.Client | None) -> AsyncFunction:
-    function = (client or replicate.default_client).use({ref}, use_async=True)
-    await function.check_version(VERSION, error=ON_NEW_VERSION == "error")
-    return function
+    return {key: value for key, value in inputs.items() if value is not None}
 '''
 
 
