@@ -21,6 +21,13 @@ The module, for ``acme/upscaler`` (``Input`` and ``Output`` of the schema as cog
   the output as ``use()`` shapes it;
 - ``async_upscaler(...)``, the same with ``use(..., use_async=True)``.
 
+Each function builds the input (the model's names, None left out), then calls
+``(client or replicate.default_client).use(MODEL)``, ``check_version(VERSION, error=...)``
+(warns once, ``ModelVersionWarning``, at the caller's line, when the model's latest version is
+not ``VERSION``; raises ``ModelVersionError`` when ``ON_NEW_VERSION`` is ``"error"``, as
+``--on-new-version error`` writes it), and the function. A module made from
+``owner/name:version`` runs that version.
+
 Types, inputs: ``string`` str, ``integer`` int, ``number`` float, ``boolean`` bool, ``array``
 ``list[T]``, ``object`` ``dict[str, Any]``, a file (``format: uri``) ``replicate.FileLike``,
 an enum its ``Literal`` alias (an enum of floats stays ``float``, as ``Literal`` cannot hold
@@ -41,7 +48,11 @@ behind every renamed parameter. The function is named after the model the same w
 Untrusted text (descriptions, defaults, enum values) is written as escaped literals and
 docstring text: backslashes doubled, ``\"\"\"`` broken, control and non-ASCII characters as
 escapes, so that the module always compiles, and reads the same in ``help()``. The output is
-deterministic (no timestamps) and formatted as ``ruff format`` writes it.
+deterministic (no timestamps) and formatted as ``ruff format`` writes it, passing the
+project's ruff rules and ``mypy --strict``: a type longer than ``MAX_TYPE`` characters gets a
+name (``ImageType``) so that no line has brackets for ruff to split; a line with a literal
+too long to split says ``# noqa: E501``; an object output whose keys do not fit on a line is
+typed ``dict[str, Any]``; a function's name keeps ``MAX_FUNCTION_NAME`` characters.
 
 Example::
 
@@ -69,7 +80,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeGuard
 if TYPE_CHECKING:
     from replicate.client import Client
 
-__all__ = ["CodegenError", "ModuleSource", "OnNewVersion", "generate", "render_module"]
+__all__ = ["CodegenError", "OnNewVersion", "generate", "render_module"]
 
 OnNewVersion = Literal["warn", "error"]
 """What a generated module does when the model's version is newer than the one it records:
@@ -120,7 +131,7 @@ class CodegenError(ValueError):
 
 
 @dataclass(frozen=True)
-class ModuleSource:
+class _Source:
     """What one generated module is made from.
 
     ``ref`` is ``owner/name`` (the module runs the model's latest version and checks that it
@@ -160,13 +171,13 @@ def generate(
         # [PosixPath('models/image.py'), PosixPath('models/hello_world.py')]
     """
     refs = [models] if isinstance(models, str) else list(models)
-    command = regenerate_command(refs, output_dir, on_new_version=on_new_version)
-    return write_modules(
+    command = _regenerate_command(refs, output_dir, on_new_version=on_new_version)
+    return _write_modules(
         refs, output_dir, client=client, on_new_version=on_new_version, command=command
     )
 
 
-def regenerate_command(
+def _regenerate_command(
     refs: Sequence[str],
     output_dir: str | os.PathLike[str],
     *,
@@ -178,7 +189,7 @@ def regenerate_command(
 
     Example::
 
-        regenerate_command(["replicate/image"], "models")
+        _regenerate_command(["replicate/image"], "models")
         # 'replicate codegen replicate/image --output models'
     """
     words = ["replicate", "codegen", *refs, "--output", os.fspath(output_dir)]
@@ -189,7 +200,7 @@ def regenerate_command(
     return shlex.join(words)
 
 
-def write_modules(
+def _write_modules(
     refs: Sequence[str],
     output_dir: str | os.PathLike[str],
     *,
@@ -208,7 +219,7 @@ def write_modules(
         import replicate
 
         client = replicate.default_client
-    sources = [fetch_source(client, ref) for ref in refs]
+    sources = [_fetch_source(client, ref) for ref in refs]
     directory = Path(output_dir)
     directory.mkdir(parents=True, exist_ok=True)
     written = []
@@ -228,12 +239,12 @@ def write_modules(
     return written
 
 
-def fetch_source(client: Client, ref: str) -> ModuleSource:
+def _fetch_source(client: Client, ref: str) -> _Source:
     """The model's version (its latest, or the one ``ref`` names) and schema, fetched.
 
     Example::
 
-        source = fetch_source(replicate.default_client, "replicate/hello-world")
+        source = _fetch_source(replicate.default_client, "replicate/hello-world")
         source.version_id  # '5c7d5dc6dd8b...'
     """
     owner, name, version_id = _parse(ref)
@@ -252,7 +263,7 @@ def fetch_source(client: Client, ref: str) -> ModuleSource:
             "unchecked"
         )
     assert schema is not None
-    return ModuleSource(ref, version.id, schema, getattr(model, "description", None))
+    return _Source(ref, version.id, schema, getattr(model, "description", None))
 
 
 def _parse(ref: str) -> tuple[str, str, str | None]:
@@ -352,7 +363,7 @@ def render_module(
         function=function,
         description=description,
         on_new_version=on_new_version,
-        command=command or regenerate_command([ref], "."),
+        command=command or _regenerate_command([ref], "."),
     )
     return module.render()
 
@@ -1177,8 +1188,9 @@ def _typed_dict(name: str, fields: Sequence[tuple[str, str]]) -> str:
 
 
 def _is_key_name(name: str) -> bool:
-    """Whether a TypedDict key can be written in the class form (ruff asks for it then)."""
-    return name.isidentifier() and not keyword.iskeyword(name)
+    """Whether a TypedDict key can be written in the class form (ruff asks for it then; a
+    name starting with ``__`` would be mangled there)."""
+    return name.isidentifier() and not keyword.iskeyword(name) and not name.startswith("__")
 
 
 def _is_attribute(name: str) -> bool:

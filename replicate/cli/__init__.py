@@ -6,11 +6,11 @@ Installed as the ``replicate`` console script; ``python -m replicate`` runs it t
     hello world
 
 Commands: ``run`` and ``stream`` (on a model, a version, or ``--deployment``), ``batch`` (a
-model on every row of a file, resumable: ``replicate._batch``), ``predictions
-list|get|cancel``, ``models get|list|search|versions|create``, ``files
-upload|list|get|download|delete``, ``trainings create|get|list|cancel``, ``deployments
-list|get|create|update|delete``, ``hardware``, ``account`` and ``emulator``; ``replicate
-COMMAND --help`` describes each.
+model on every row of a file, resumable: ``replicate._batch``), ``codegen`` (a typed module
+per model: ``replicate.codegen``), ``predictions list|get|cancel``, ``models
+get|list|search|versions|create``, ``files upload|list|get|download|delete``, ``trainings
+create|get|list|cancel``, ``deployments list|get|create|update|delete``, ``hardware``,
+``account`` and ``emulator``; ``replicate COMMAND --help`` describes each.
 
 Dependencies: the parser is the standard library's argparse. The live view of ``run`` and
 ``stream`` (spinner, status, elapsed time, progress bar) uses rich, from the ``cli`` extra

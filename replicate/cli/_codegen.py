@@ -25,14 +25,14 @@ __all__ = ["codegen_command"]
 
 def codegen_command(session: Session) -> int:
     """``replicate codegen``."""
-    from replicate.codegen import CodegenError, regenerate_command, write_modules
+    from replicate.codegen import CodegenError, _regenerate_command, _write_modules
 
     args = session.args
-    command = regenerate_command(
+    command = _regenerate_command(
         args.models, args.output, on_new_version=args.on_new_version, emulator=args.emulator
     )
     try:
-        paths = write_modules(
+        paths = _write_modules(
             args.models,
             args.output,
             client=session.client,

@@ -42,6 +42,7 @@ examples:
   replicate stream meta/meta-llama-3-8b-instruct prompt="Tell me a joke"
   replicate models get replicate/hello-world      (its inputs, types and defaults)
   replicate predictions list --limit 5
+  replicate codegen black-forest-labs/flux-schnell --output models   (a typed module)
 
   replicate run --deployment acme/prod-model prompt="a fox"   (on a deployment)
 

@@ -283,6 +283,7 @@ COMMANDS: list[tuple[list[str], list[str]]] = [
     (["deployments", "delete", "M"], []),
     (["hardware"], ["--json"]),
     (["account"], ["--json"]),
+    (["codegen", "M"], ["-o", "--on-new-version"]),
     (["V"], []),  # junk for a command
     ([], []),
 ]
@@ -295,6 +296,7 @@ LIKELY = {
     "--model": ["acme/echo", "replicate/hello-world:latest"],
     "--destination": ["emulator/trained", "acme/echo"],
     "--visibility": ["public", "private"],
+    "--on-new-version": ["warn", "error"],
     "--webhook-events": ["completed", "start,logs"],
     "--webhook": ["https://example.com/hook"],
     # -o names where files go: kept inside the working directory

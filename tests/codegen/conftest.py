@@ -40,3 +40,9 @@ def load(tmp_path: Path) -> Iterator[Callable[[str], ModuleType]]:
 @pytest.fixture
 def fake_client() -> FakeClient:
     return FakeClient()
+
+
+@pytest.fixture(scope="session")
+def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One mypy cache for the session's runs: the replicate package is analysed once."""
+    return tmp_path_factory.mktemp("mypy-cache")

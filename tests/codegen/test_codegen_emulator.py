@@ -69,11 +69,6 @@ def codegen(
     return captured.out, captured.err
 
 
-@pytest.fixture(scope="module")
-def mypy_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("mypy-cache")
-
-
 GOOD = """\
 import asyncio
 from pathlib import Path

@@ -6,11 +6,12 @@ from __future__ import annotations
 import inspect
 import keyword
 from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from codegen_tools import FakeClient, ruff_problems
-from hypothesis import HealthCheck, given, settings
+from codegen_tools import FakeClient, ruff_problems, run_mypy
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from replicate.codegen import render_module
@@ -42,6 +43,8 @@ _AWKWARD_NAMES = [
     "caf\u00e9",
     "\u0430",  # Cyrillic a
     "\ufb01",  # a ligature that Python reads as "fi" in a name
+    "__private",  # mangled in a class body
+    "__dunder__",
     "l",  # ambiguous to ruff
     "O",
 ]
@@ -219,3 +222,23 @@ def test_every_input_reaches_the_model_under_its_own_name(
     sent = client.calls[-1][1]
     assert sorted(sent, key=str) == sorted(properties, key=str)
     assert sorted(map(id, sent.values())) == sorted(map(id, marks.values()))
+
+
+def test_random_modules_pass_mypy_strict(tmp_path: Path, mypy_cache: Path) -> None:
+    """mypy is too slow to run per example: a batch of random modules, checked in one run."""
+    drawn: list[tuple[str, JSON]] = []
+
+    @settings(max_examples=30, database=None, phases=[Phase.generate], deadline=None)
+    @given(refs, cog_schemas())
+    def collect(ref: str, schema: JSON) -> None:
+        drawn.append((ref, schema))
+
+    collect()
+    package = tmp_path / "generated"
+    package.mkdir()
+    for index, (ref, schema) in enumerate(drawn):
+        (package / f"module_{index}.py").write_text(render_module(ref, "0" * 64, schema))
+    imports = "".join(f"import generated.module_{index}\n" for index in range(len(drawn)))
+    (tmp_path / "check.py").write_text(imports)
+    errors = run_mypy(["check.py"], tmp_path, mypy_cache)
+    assert errors["code"] == 0, errors["output"]
