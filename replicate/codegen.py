@@ -263,7 +263,7 @@ def _fetch_source(client: Client, ref: str) -> _Source:
             "unchecked"
         )
     assert schema is not None
-    return _Source(ref, version.id, schema, getattr(model, "description", None))
+    return _Source(ref, version.id, schema, model.description)
 
 
 def _parse(ref: str) -> tuple[str, str, str | None]:
@@ -286,9 +286,9 @@ def _parse(ref: str) -> tuple[str, str, str | None]:
 def _module_names(parsed: Sequence[tuple[str, str, str | None]]) -> list[str]:
     """Each model's module (and function) name: its name, or ``owner_name`` when two models
     share one."""
-    plain = [_identifier(name, prefix="model_") for _, name, _ in parsed]
+    plain = [_function_name(name) for _, name, _ in parsed]
     names = [
-        _identifier(f"{owner}_{name}", prefix="model_") if plain.count(short) > 1 else short
+        _function_name(f"{owner}_{name}") if plain.count(short) > 1 else short
         for (owner, name, _), short in zip(parsed, plain, strict=True)
     ]
     for name in names:
@@ -337,8 +337,6 @@ def render_module(
 
     Example::
 
-        from replicate.testing import HELLO_WORLD_VERSION
-
         version = replicate.models.get("replicate/hello-world").latest_version
         text = render_module("replicate/hello-world", version.id, version.openapi_schema)
         assert "def hello_world(" in text
@@ -352,9 +350,7 @@ def render_module(
         raise CodegenError(f"not a version id: {version_id!r}")
     if not _input_schema(openapi_schema):
         raise CodegenError(f"{ref}: the schema lacks components.schemas.Input")
-    function = _identifier(name or model_name, prefix="model_")[:MAX_FUNCTION_NAME]
-    if function in _MODULE_NAMES:
-        function += "_"
+    function = _function_name(name or model_name)
     module = _Module(
         model=f"{owner}/{model_name}",
         version_id=version_id,
@@ -948,6 +944,14 @@ def _identifier(text: str, *, prefix: str) -> str:
     if keyword.iskeyword(name) or keyword.issoftkeyword(name) or name in _AMBIGUOUS:
         name += "_"
     return name
+
+
+def _function_name(model_name: str) -> str:
+    """The function (and module) named after a model: ``flux-schnell`` is ``flux_schnell``;
+    a name the module uses itself (``replicate``) gets a ``_``, so that a module file never
+    shadows the package."""
+    name = _identifier(model_name, prefix="model_")[:MAX_FUNCTION_NAME]
+    return name + "_" if name in _MODULE_NAMES else name
 
 
 def _parameter_names(inputs: Sequence[str], taken: set[str] | frozenset[str]) -> list[str]:

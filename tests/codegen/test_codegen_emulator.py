@@ -279,6 +279,16 @@ def test_models_sharing_a_name_get_their_owners_in_their_module_names(
     assert "def acme_hello_world(" in paths[1].read_text()
 
 
+def test_a_module_never_shadows_the_package(emu: Emulator, client: replicate.Client) -> None:
+    def echo(text: str) -> str:
+        return text
+
+    emu.register("acme/replicate", echo)
+    [path] = generate(["acme/replicate"], ".", client=client)
+    assert path == Path("replicate_.py")
+    assert "def replicate_(" in path.read_text()
+
+
 def test_generate_is_the_python_function_behind_the_command(
     client: replicate.Client, load: Load
 ) -> None:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -477,3 +480,14 @@ def test_a_model_without_inputs(load: Load, fake_client: FakeClient) -> None:
     module.clock(client=fake_client)
     assert fake_client.calls[-1] == ("call", {})
     assert ruff_problems(text) == ""
+
+
+def test_importing_codegen_is_light() -> None:
+    code = "import json, sys, replicate.codegen; print(json.dumps(sorted(sys.modules)))"
+    loaded = json.loads(
+        subprocess.run(
+            [sys.executable, "-c", code], check=True, capture_output=True, text=True
+        ).stdout
+    )
+    assert [name for name in loaded if name.split(".")[0] in {"httpx", "replicate_api"}] == []
+    assert [name for name in loaded if name.startswith("replicate.")] == ["replicate.codegen"]
