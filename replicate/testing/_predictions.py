@@ -200,10 +200,9 @@ class Runs:
 
     def _fetch(self, key: str, value: str) -> Path:
         data = self.read_url(value)
-        if data is None:
-            raise ProblemError(
-                422, "Invalid input", f"input.{key}: the emulator cannot fetch {value[:80]}"
-            )
+        if data is None:  # refused as the schema refuses an input: 422, naming the input
+            text = f"the emulator cannot fetch {value[:80]}"
+            raise invalid_input([InputProblem(f"input.{key}", "unreachable_file", text)])
         name = urllib.parse.urlparse(value).path.rsplit("/", 1)[-1] or "input"
         folder = Path(tempfile.mkdtemp(prefix="replicate-emulator-"))
         path = folder / (name if not value.startswith("data:") else "input")
