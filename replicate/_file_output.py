@@ -221,7 +221,7 @@ def _data_uri_bytes(url: str) -> bytes:
     return unquote_to_bytes(payload)
 
 
-def transform_output(value: Any, client: Client) -> Any:
+def transform_output(value: Any, client: Client, file_type: type[FileOutput] | None = None) -> Any:
     """``value`` with every file URL in it wrapped in a ``FileOutput`` (nothing is fetched).
 
     File URLs are ``https:`` and ``data:`` strings, and ``http:`` ones when the API itself is
@@ -230,14 +230,17 @@ def transform_output(value: Any, client: Client) -> Any:
     Example::
 
         transform_output(["https://replicate.delivery/a.png"], client)  # [FileOutput(...)]
+
+    ``file_type`` is the class to wrap them in (``FileOutput``, or ``use()``'s ``URLPath``).
     """
+    make = file_type or FileOutput
     schemes: tuple[str, ...] = ("https:", "data:")
     if client.base_url.startswith("http:"):
         schemes = ("https:", "data:", "http:")
 
     def transform(item: Any) -> Any:
         if isinstance(item, str):
-            return FileOutput(item, client) if item.startswith(schemes) else item
+            return make(item, client) if item.startswith(schemes) else item
         if isinstance(item, Mapping):
             return {key: transform(inner) for key, inner in item.items()}
         if isinstance(item, Sequence):

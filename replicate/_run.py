@@ -181,7 +181,7 @@ def _remember(client: Client, reference: Reference, version: Version) -> OutputK
 
 def _start(
     client: Client,
-    ref: str | Model | Version | ModelVersionIdentifier,
+    ref: str | Model | Version | ModelVersionIdentifier | Reference,
     wait: bool | int,
     deadline: float | None,
     params: dict[str, Any],
@@ -218,28 +218,35 @@ def _output_kind(client: Client, reference: Reference) -> OutputKind | None:
 
 def run(
     client: Client,
-    ref: str | Model | Version | ModelVersionIdentifier,
+    ref: str | Model | Version | ModelVersionIdentifier | Reference,
     input: dict[str, Any] | None = None,
     *,
     use_file_output: bool | None = True,
     wait: bool | int = True,
     deadline: float | None = None,
     on_progress: ProgressCallback | None = None,
+    known_kind: OutputKind | None = None,
+    guard: Guard | None = None,
     **params: Any,
 ) -> Any:
     """Run a model and return its output (the module's docstring has every rule).
+
+    ``known_kind`` is the output's kind when the caller knows it (``use()`` read the schema):
+    it is taken as it is, with no request to find it. ``guard``, when given, holds the
+    prediction once it is created (``use()`` reads it there).
 
     Example::
 
         output = run(client, "replicate/hello-world", {"text": "Alice"}, deadline=60)
     """
     reference, clock, options = _start(client, ref, wait, deadline, params, on_progress)
-    guard = Guard()
-    kind: OutputKind | None = None
+    guard = guard or Guard()
+    kind = known_kind
     with cancel_on_interrupt(guard):
         prediction = client.predictions._create(reference, input, options, guard)
         if not _answered(prediction, options.wait):
-            kind = _output_kind(client, reference) if reference.names_version else None
+            if known_kind is None and reference.names_version:
+                kind = _output_kind(client, reference)
             if kind is not None and kind.iterator:
                 return _iterate(client, prediction, kind, clock, use_file_output)
             try:
@@ -250,7 +257,8 @@ def run(
         else:
             if on_progress is not None:  # answered within the create's wait: its one state
                 on_progress(prediction)
-            if reference.names_version and isinstance(prediction.output, list):
+            listed = isinstance(prediction.output, list)
+            if known_kind is None and reference.names_version and listed:
                 kind = _output_kind(client, reference)
     return _final_output(client, prediction, kind, use_file_output)
 
@@ -295,7 +303,7 @@ def _iterate(
 
 def stream(
     client: Client,
-    ref: str | Model | Version | ModelVersionIdentifier,
+    ref: str | Model | Version | ModelVersionIdentifier | Reference,
     input: dict[str, Any] | None = None,
     *,
     use_file_output: bool | None = True,
@@ -340,13 +348,15 @@ async def _async_output_kind(client: Client, reference: Reference) -> OutputKind
 
 async def async_run(
     client: Client,
-    ref: str | Model | Version | ModelVersionIdentifier,
+    ref: str | Model | Version | ModelVersionIdentifier | Reference,
     input: dict[str, Any] | None = None,
     *,
     use_file_output: bool | None = True,
     wait: bool | int = True,
     deadline: float | None = None,
     on_progress: ProgressCallback | None = None,
+    known_kind: OutputKind | None = None,
+    guard: Guard | None = None,
     **params: Any,
 ) -> Any:
     """Run a model and return its output, asynchronously (see ``run``).
@@ -358,12 +368,13 @@ async def async_run(
         output = await async_run(client, "replicate/hello-world", {"text": "Alice"})
     """
     reference, clock, options = _start(client, ref, wait, deadline, params, on_progress)
-    guard = Guard()
-    kind: OutputKind | None = None
+    guard = guard or Guard()
+    kind = known_kind
     async with async_cancel_on_interrupt(guard):
         prediction = await client.predictions._async_create(reference, input, options, guard)
         if not _answered(prediction, options.wait):
-            kind = await _async_output_kind(client, reference) if reference.names_version else None
+            if known_kind is None and reference.names_version:
+                kind = await _async_output_kind(client, reference)
             if kind is not None and kind.iterator:
                 return _aiterate(client, prediction, kind, clock, use_file_output)
             try:
@@ -374,7 +385,8 @@ async def async_run(
         else:
             if on_progress is not None:  # answered within the create's wait: its one state
                 await notify(on_progress, prediction)
-            if reference.names_version and isinstance(prediction.output, list):
+            listed = isinstance(prediction.output, list)
+            if known_kind is None and reference.names_version and listed:
                 kind = await _async_output_kind(client, reference)
     output = _final_output(client, prediction, kind, use_file_output)
     if isinstance(output, Iterator):
@@ -429,7 +441,7 @@ async def _aiterate(
 
 async def async_stream(
     client: Client,
-    ref: str | Model | Version | ModelVersionIdentifier,
+    ref: str | Model | Version | ModelVersionIdentifier | Reference,
     input: dict[str, Any] | None = None,
     *,
     use_file_output: bool | None = True,

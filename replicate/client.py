@@ -983,6 +983,9 @@ class _Connections:
         self._async_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
         # version id -> how its output is typed (see replicate._run): versions never change
         self.output_kinds: dict[str, Any] = {}
+        # use(): each reference's function, and what each fetched schema resolved to
+        self.functions: dict[tuple[str, bool, bool], Any] = {}
+        self.schemas: dict[str, Any] = {}
 
     def token(self) -> str | None:
         return self._api_token or api_token_from_environment() or None

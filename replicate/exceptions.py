@@ -5,6 +5,9 @@
           ├── ModelError                     a prediction failed; carries ``prediction``
           │    └── StreamError               its stream sent ``error`` (also a RuntimeError)
           ├── DeadlineExceededError          run/wait ``deadline=`` passed (also TimeoutError)
+          ├── InvalidInputError              inputs a model's schema refuses, before any
+          │                                  request (``use()``; also ValueError)
+          ├── ModelVersionError              a generated module runs on another version
           ├── FileTooLargeError              a file input over 100 MiB, before any upload
           │                                  (in ``replicate.helpers``; also ValueError)
           ├── WebhookValidationError         a webhook delivery failed validation
@@ -27,6 +30,9 @@
     RuntimeWarning
      └── PredictionMayBeRunningWarning       a create was interrupted, and its prediction could
                                              not be canceled: it may still be running
+    UserWarning
+     ├── ModelSchemaWarning                  a model used as a function has no readable schema
+     └── ModelVersionWarning                 a generated module runs on another version
 
 Timeouts and connection failures stay httpx's own exceptions (``httpx.TimeoutException``,
 ``httpx.ConnectError``, ...), so existing ``except httpx.HTTPError`` handlers keep working.
@@ -52,8 +58,12 @@ __all__ = [
     "BadRequestError",
     "ConflictError",
     "DeadlineExceededError",
+    "InvalidInputError",
     "InvalidResponseError",
     "ModelError",
+    "ModelSchemaWarning",
+    "ModelVersionError",
+    "ModelVersionWarning",
     "NotFoundError",
     "PermissionDeniedError",
     "PredictionMayBeRunningWarning",
@@ -121,6 +131,61 @@ class PredictionMayBeRunningWarning(RuntimeWarning):
     Example::
 
         warnings.simplefilter("error", PredictionMayBeRunningWarning)  # make it an error
+    """
+
+
+class InvalidInputError(ReplicateException, ValueError):
+    """Inputs a model's schema refuses, found before anything was created (``use()``).
+
+    ``problems`` lists each one (an unknown input, a missing one, a wrong type, a value outside
+    an enum or a range), each naming its input; the message adds the valid inputs.
+
+    Example::
+
+        try:
+            replicate.use("replicate/hello-world")(txt="Alice")
+        except InvalidInputError as error:
+            print(error.problems)  # ["unknown input 'txt' (did you mean 'text'?)"]
+    """
+
+    model: str
+    problems: list[str]
+
+    def __init__(self, model: str, problems: list[str], valid: str) -> None:
+        self.model = model
+        self.problems = problems
+        super().__init__(f"Invalid input for {model}: {'; '.join(problems)}. {valid}")
+
+
+class ModelSchemaWarning(UserWarning):
+    """A model used as a function has no readable schema: it runs unchecked and unshaped.
+
+    Example::
+
+        warnings.simplefilter("error", ModelSchemaWarning)  # refuse models without one
+    """
+
+
+class ModelVersionWarning(UserWarning):
+    """A module made by ``replicate codegen`` runs against another version of its model than
+    the one it was generated from (regenerate it with the same command).
+
+    Example::
+
+        warnings.simplefilter("error", ModelVersionWarning)
+    """
+
+
+class ModelVersionError(ReplicateException):
+    """``ModelVersionWarning`` made an error (a module generated with
+    ``--on-new-version error``, or ``check_version(..., error=True)``).
+
+    Example::
+
+        try:
+            flux_schnell(prompt="a fox")
+        except ModelVersionError as error:
+            print(error)  # names both versions and the command that regenerates the module
     """
 
 

@@ -1,34 +1,71 @@
 """Models as Python functions: ``use()``, and what it returns.
 
 ``replicate.use("owner/name")`` (or ``client.use(...)``) turns a model into a ``Function``:
-calling it runs the model and returns its output, shaped by the version's schema. The public
-types live here: ``Function`` and ``AsyncFunction``, the run handles ``Run`` and ``AsyncRun``,
-``URLPath`` (a file output as a lazily downloaded path), ``OutputIterator`` (an iterator
-output read as it is made), ``FileLike`` (what a file input accepts) and ``get_path_url``.
+calling it runs the model and returns its output, shaped by the version's schema.
+
+- ``ref`` is ``owner/name``, ``owner/name:version``, a version id, a ``Model`` or a
+  ``Version``; it is checked at once, and nothing is sent until the function is first used.
+- The schema comes from the model's latest version (``owner/name``, one ``GET`` of the model)
+  or the version named (one ``GET`` of the version); a ``Model`` or ``Version`` that carries it
+  costs nothing. It is fetched once per function and kept by the client, so that every later
+  call costs the requests of ``run()`` and no more. A bare version id names no model to ask:
+  its first run says which model it belongs to, and its schema is fetched then.
+- Inputs are checked against the schema before anything is created or uploaded
+  (``InvalidInputError`` names each problem and lists the valid inputs). ``None`` for an
+  optional input leaves it out (the model's default applies).
+- Outputs: ``format: uri`` strings become ``URLPath``s (downloaded on first use, passed on to
+  another model by their URL); a token stream (``x-cog-array-display: concatenate``) becomes its
+  text; another iterator output its list; with ``streaming=True``, an iterator output is an
+  ``OutputIterator`` read while the model runs.
+- A model without a readable schema still runs, unchecked, its output as the API gives it (file
+  URLs still made ``URLPath``s); a ``ModelSchemaWarning`` says so once per function.
+
+The public types live here: ``Function`` and ``AsyncFunction``, the run handles ``Run`` and
+``AsyncRun``, ``URLPath``, ``OutputIterator``, ``FileLike`` (what a file input accepts) and
+``get_path_url``.
 
 Example::
 
     import replicate
 
     image = replicate.use("replicate/image")
-    describe = replicate.use("replicate/describe")
+    caption = replicate.use("replicate/caption")
     [picture] = image(prompt="a fox")
-    print(describe(image=picture))  # passed on by its URL: nothing downloaded
+    print(caption(image=picture))  # passed on by its URL: nothing downloaded
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import inspect
 import os
-from collections.abc import AsyncIterator, Generator, Iterator
+import tempfile
+import threading
+import warnings
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
-from replicate._file_output import FileOutput
+from replicate import _run
+from replicate._file_output import FileOutput, transform_output
+from replicate._schema import MISSING, ModelSchema
+from replicate._wait import Deadline, Guard
+from replicate.exceptions import (
+    ModelError,
+    ModelSchemaWarning,
+    ModelVersionError,
+    ModelVersionWarning,
+    ReplicateError,
+)
+from replicate.identifier import Reference
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from replicate.client import Client
+    from replicate.model import Model
     from replicate.prediction import Prediction
+    from replicate.version import Version
 
 __all__ = [
     "AsyncFunction",
@@ -49,14 +86,32 @@ FileLike: TypeAlias = (
 """What a file input (``format: uri``) accepts: a URL, a local path, an open binary file, bytes,
 or another model's file output (passed on by its URL)."""
 
+_CACHE_LIMIT = 1024
+"""Functions and schemas a client keeps (a bound, for processes that use very many models)."""
+
+# -- files ------------------------------------------------------------------------------------
+
+_download_root: Path | None = None
+_download_root_lock = threading.Lock()
+
+
+def _download_dir() -> Path:
+    """This process's folder for downloaded outputs (made once, private to the user)."""
+    global _download_root
+    with _download_root_lock:
+        if _download_root is None:
+            _download_root = Path(tempfile.mkdtemp(prefix="replicate-outputs-"))
+        return _download_root
+
 
 class URLPath(FileOutput, os.PathLike[str]):
     """A file a model made, as a path: downloaded on first use, its URL kept.
 
     ``open(output)``, ``Path(output)``, ``os.fspath(output)`` and ``str(output)`` download the
-    file once (streamed, into a cache folder, without the API token) and give its local path.
-    ``output.url`` (and ``get_path_url(output)``) is its URL, with nothing downloaded; passed as
-    another model's input, it is sent by that URL.
+    file once (streamed to a private temporary folder, without the API token) and give its
+    local path. ``output.url`` (and ``get_path_url(output)``) is its URL, with nothing
+    downloaded; passed as another model's input, it is sent by that URL. It is a
+    ``FileOutput`` too: ``read()``, ``save(path)`` and iteration work as for ``run()``'s files.
 
     Example::
 
@@ -66,21 +121,62 @@ class URLPath(FileOutput, os.PathLike[str]):
             header = file.read(8)
     """
 
-    def __fspath__(self) -> str:
-        raise NotImplementedError
-
-    @property
-    def path(self) -> Path:
-        """The local file, downloaded on first use."""
-        raise NotImplementedError
+    def __init__(self, url: str, client: Client) -> None:
+        super().__init__(url, client)
+        self._local: Path | None = None
+        self._lock = threading.Lock()
 
     @property
     def __url__(self) -> str:
+        """The file's URL (what ``get_path_url`` reads)."""
         return self.url
 
+    @property
+    def path(self) -> Path:
+        """The local file, downloaded on first use.
+
+        Example::
+
+            size = picture.path.stat().st_size
+        """
+        with self._lock:
+            if self._local is None or not self._local.exists():
+                target = self._target()
+                if not target.exists():
+                    self.save(target)
+                self._local = target
+            return self._local
+
     async def adownload(self) -> Path:
-        """Download the file (once) without blocking the event loop; its local path."""
-        raise NotImplementedError
+        """Download the file (once) without blocking the event loop; its local path.
+
+        Example::
+
+            path = await picture.adownload()
+        """
+        if self._local is not None and self._local.exists():
+            return self._local
+        target = self._target()
+        if not target.exists():
+            await self.asave(target)
+        self._local = target
+        return target
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    def __repr__(self) -> str:
+        url = self.url if len(self.url) < 80 else self.url[:60] + "..."
+        return f"URLPath({url!r})"
+
+    def _target(self) -> Path:
+        """Where this URL's file goes: a folder per URL, the file under its own name."""
+        folder = _download_dir() / hashlib.sha256(self.url.encode()).hexdigest()[:20]
+        folder.mkdir(exist_ok=True)
+        return folder / self.filename
 
 
 def get_path_url(path: Any) -> str | None:
@@ -95,137 +191,851 @@ def get_path_url(path: Any) -> str | None:
     return url if isinstance(url, str) else None
 
 
+# -- iterator outputs -------------------------------------------------------------------------
+
+
 class OutputIterator(Generic[T]):
     """An iterator output read as the model makes it (``use(..., streaming=True)``).
 
-    Iterate it (sync or async) for the items as they come; ``str()`` of a token stream is the
-    whole text (it waits for the end); ``await`` it for the whole output (the text of a token
-    stream, else the list).
+    Iterate it for the items as they come (``for`` from a ``Function``, ``async for`` from an
+    ``AsyncFunction``); items already read are kept, so it can be iterated again. ``str()`` of
+    a token stream is its whole text (a sync one waits for the end; an async one gives what has
+    been read). ``await`` an async one for the whole output: the text of a token stream, else
+    the list.
+
+    Example::
+
+        tokens = replicate.use("replicate/language-model", streaming=True)(prompt="Hi")
+        for token in tokens:
+            print(token, end="")
+        print(str(tokens))  # the whole text
     """
 
     is_concatenate: bool
     """Whether the items are tokens of one text (``x-cog-array-display: concatenate``)."""
 
-    def __iter__(self) -> Iterator[T]:
-        raise NotImplementedError
+    def __init__(
+        self,
+        source: Iterator[Any] | AsyncIterator[Any],
+        shape: Callable[[Any], T],
+        *,
+        is_concatenate: bool,
+    ) -> None:
+        self._source = source
+        self._shape = shape
+        self._items: list[T] = []
+        self._done = False
+        self.is_concatenate = is_concatenate
 
-    def __aiter__(self) -> AsyncIterator[T]:
-        raise NotImplementedError
+    def __iter__(self) -> Iterator[T]:
+        source = self._source
+        if not isinstance(source, Iterator):
+            raise TypeError("this output comes from an AsyncFunction: use `async for`")
+        yield from list(self._items)
+        while not self._done:
+            try:
+                item = self._shape(next(source))
+            except StopIteration:
+                self._done = True
+                return
+            self._items.append(item)
+            yield item
+
+    async def __aiter__(self) -> AsyncIterator[T]:
+        source = self._source
+        if isinstance(source, Iterator):
+            raise TypeError("this output comes from a Function: use `for`")
+        for item in list(self._items):
+            yield item
+        while not self._done:
+            try:
+                item = self._shape(await anext(source))
+            except StopAsyncIteration:
+                self._done = True
+                return
+            self._items.append(item)
+            yield item
 
     def __await__(self) -> Generator[Any, None, list[T] | str]:
-        raise NotImplementedError
+        return self._gather().__await__()
+
+    async def _gather(self) -> list[T] | str:
+        async for _ in self:
+            pass
+        return self._whole()
+
+    def _whole(self) -> list[T] | str:
+        if self.is_concatenate:
+            return "".join(str(item) for item in self._items)
+        return list(self._items)
+
+    def __str__(self) -> str:
+        if isinstance(self._source, Iterator):
+            for _ in self:
+                pass
+        whole = self._whole()
+        return whole if isinstance(whole, str) else str(whole)
+
+    def __repr__(self) -> str:
+        state = "complete" if self._done else "reading"
+        return f"<OutputIterator: {len(self._items)} items read, {state}>"
+
+
+# -- what a reference resolves to -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    """What a function runs, and the schema that checks and shapes it."""
+
+    reference: Reference
+    """What predictions are created on (``owner/name`` stays by name, as ``run()`` does)."""
+    schema: ModelSchema | None
+    openapi_schema: dict[str, Any] | None
+    version_id: str | None
+    model: str | None
+    """``owner/name``, when known."""
+    pending: bool = False
+    """A bare version id: the schema is found after its first run names the model."""
+
+
+def _from_version(reference: Reference, model: str | None, version: Version | None) -> _Resolved:
+    document = version.openapi_schema if version is not None else None
+    return _Resolved(
+        reference=reference,
+        schema=ModelSchema.parse(document),
+        openapi_schema=document if isinstance(document, dict) else None,
+        version_id=version.id if version is not None else None,
+        model=model,
+    )
+
+
+def _given_model(given: Any) -> Model | None:
+    from replicate.model import Model
+
+    return given if isinstance(given, Model) else None
+
+
+class _Base:
+    """What ``Function`` and ``AsyncFunction`` share: the reference, the schema, the shaping."""
+
+    ref: str
+    """The reference, as ``owner/name[:version]`` or a version id."""
+
+    streaming: bool
+    """Whether iterator outputs come back as an ``OutputIterator`` read while the model runs."""
+
+    def __init__(self, client: Client, ref: Any, *, streaming: bool = False) -> None:
+        self._client = client
+        self._given = ref
+        self._reference = Reference.parse(ref)
+        self.ref = str(self._reference)
+        self.streaming = streaming
+        self._resolved: _Resolved | None = None
+        self._lock = threading.Lock()
+        self._warned: set[str] = set()
+        self._example: dict[str, Any] | None = None
+        self._example_known = False
+
+    # -- resolution, without I/O ------------------------------------------------------------------
+
+    @property
+    def _label(self) -> str:
+        resolved = self._resolved
+        return (resolved.model if resolved and resolved.model else None) or self.ref
+
+    def _known(self) -> _Resolved | None:
+        """The resolution when it needs no request: cached, or carried by what was given."""
+        if self._resolved is not None:
+            return self._resolved
+        cached: _Resolved | None = self._client._connections.schemas.get(self.ref)
+        if cached is not None:
+            return cached
+        reference = self._reference
+        if reference.version is not None:  # a Version: its schema is here
+            return _from_version(reference, None, reference.version)
+        model = _given_model(self._given)
+        if model is not None and model.latest_version is not None:
+            return _from_version(reference, self.ref, model.latest_version)
+        if reference.kind == "version" and not reference.owner:
+            return _Resolved(reference, None, None, reference.version_id, None, pending=True)
+        return None
+
+    def _keep(self, resolved: _Resolved) -> _Resolved:
+        self._resolved = resolved
+        if not resolved.pending:
+            schemas = self._client._connections.schemas
+            if len(schemas) >= _CACHE_LIMIT:
+                schemas.clear()
+            schemas[self.ref] = resolved
+            if resolved.schema is None:
+                self._warn_unreadable()
+        return resolved
+
+    def _warn_unreadable(self) -> None:
+        if "schema" in self._warned:
+            return
+        self._warned.add("schema")
+        warnings.warn(
+            f"{self._label} has no readable schema: inputs are sent unchecked and its output "
+            "is returned as the API gives it",
+            ModelSchemaWarning,
+            stacklevel=4,
+        )
+
+    def _learned(self, prediction: object) -> str | None:
+        """For a bare version id after its first run: the model to fetch the version of."""
+        resolved = self._resolved
+        if resolved is None or not resolved.pending:
+            return None
+        model = getattr(prediction, "model", None)
+        if isinstance(model, str) and model.count("/") == 1:
+            try:
+                Reference.model(model)
+            except (TypeError, ValueError):
+                return None
+            return model
+        self._keep(replace(resolved, pending=False))
+        return None
+
+    # -- inputs and outputs -----------------------------------------------------------------------
+
+    def _check(self, resolved: _Resolved, inputs: dict[str, Any]) -> dict[str, Any]:
+        if resolved.schema is None:
+            return inputs
+        return resolved.schema.check(inputs, self._label)
+
+    def _kind(self, resolved: _Resolved) -> _run.OutputKind:
+        """The output kind ``run()`` is told (no request): an iterator only when streaming."""
+        schema = resolved.schema
+        if self.streaming and schema is not None and schema.iterator:
+            text_items = schema.item_schema.get("type") == "string"
+            return _run.OutputKind(iterator=True, text_items=text_items)
+        return _run.OutputKind(iterator=False, text_items=False)
+
+    def _make_file(self, url: str) -> URLPath:
+        return URLPath(url, self._client)
+
+    def _guess(self, value: Any) -> Any:
+        """A value the schema says nothing of: its file URLs wrapped, as ``run()`` does."""
+        return transform_output(value, self._client, URLPath)
+
+    def _shape(self, resolved: _Resolved, output: Any) -> Any:
+        if resolved.schema is None:
+            return self._guess(output)
+        return resolved.schema.shape(output, self._make_file, self._guess)
+
+    def _shape_item(self, resolved: _Resolved) -> Callable[[Any], Any]:
+        schema = resolved.schema
+        if schema is None:
+            return self._guess
+        return lambda item: schema.shape_item(item, self._make_file, self._guess)
+
+    def _iterator(self, resolved: _Resolved, source: Any) -> OutputIterator[Any]:
+        schema = resolved.schema
+        return OutputIterator(
+            source,
+            self._shape_item(resolved),
+            is_concatenate=schema is not None and schema.concatenate,
+        )
+
+    def _version_problem(self, resolved: _Resolved, recorded: str, error: bool) -> None:
+        current = resolved.version_id
+        if current is None or current == recorded:
+            return
+        model = resolved.model or self.ref
+        message = (
+            f"{model} is at version {current}, but this code was generated from version "
+            f"{recorded}: regenerate it with `replicate codegen {model} --output DIR`"
+        )
+        if error:
+            raise ModelVersionError(message)
+        if recorded not in self._warned:
+            self._warned.add(recorded)
+            warnings.warn(message, ModelVersionWarning, stacklevel=4)
+
+    # -- description ------------------------------------------------------------------------------
+
+    def _signature(self, resolved: _Resolved) -> inspect.Signature:
+        parameters: list[inspect.Parameter] = []
+        schema = resolved.schema
+        if schema is None:
+            parameters.append(inspect.Parameter("inputs", inspect.Parameter.VAR_KEYWORD))
+            return inspect.Signature(parameters)
+        for spec in schema.inputs.values():
+            if not spec.name.isidentifier():
+                continue
+            default = spec.default
+            if default is MISSING:
+                default = inspect.Parameter.empty if spec.required else None
+            parameters.append(
+                inspect.Parameter(
+                    spec.name,
+                    inspect.Parameter.KEYWORD_ONLY,
+                    default=default,
+                    annotation=spec.type_label(),
+                )
+            )
+        return inspect.Signature(parameters, return_annotation=schema.output_label())
+
+    def _describe(self, resolved: _Resolved) -> str:
+        lines = [f"{self._label} as a function."]
+        schema = resolved.schema
+        if schema is None:
+            lines.append("Its schema cannot be read: inputs are sent unchecked.")
+            return "\n".join(lines)
+        lines += ["", f"{self._label}{schema.signature()}", ""]
+        if resolved.version_id:
+            lines.append(f"Version: {resolved.version_id}")
+        lines.append("Inputs:")
+        for spec in schema.inputs.values():
+            line = "    " + schema.parameter(spec)
+            if spec.description:
+                line += f"\n        {spec.description.strip()[:300]}"
+            lines.append(line)
+        if not schema.inputs:
+            lines.append("    (none)")
+        return "\n".join(lines)
+
+    def _repr(self, kind: str) -> str:
+        resolved = self._resolved
+        if resolved is None or (resolved.schema is None and resolved.pending):
+            return f"<{kind} {self.ref} (schema not fetched yet)>"
+        if resolved.schema is None:
+            return f"<{kind} {self._label} (no readable schema)>"
+        return f"<{kind} {self._label}{resolved.schema.signature()}>"
+
+
+class _InstanceDoc:
+    """``__doc__`` and ``__signature__`` per instance (the schema's), the class's own on the
+    class (so ``help(fn)`` and ``inspect.signature(fn)`` show the model's inputs)."""
+
+    def __init__(self, on_class: Any, on_instance: Callable[[Any], Any]) -> None:
+        self._on_class = on_class
+        self._on_instance = on_instance
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self._on_class
+        return self._on_instance(instance)
+
+
+# -- sync -------------------------------------------------------------------------------------
 
 
 class Run:
-    """A prediction started by ``Function.create``."""
+    """A prediction started by ``Function.create``: follow it, read its output, cancel it.
 
-    prediction: Prediction
+    Example::
+
+        run = replicate.use("replicate/hello-world").create(text="Alice")
+        print(run.id, run.logs())
+        print(run.output())  # waits for the end
+    """
+
+    def __init__(self, function: Function, prediction: Prediction) -> None:
+        self._function = function
+        self.prediction = prediction
+        """The prediction, as last seen."""
 
     @property
     def id(self) -> str:
+        """The prediction's id."""
         return self.prediction.id
 
     def output(self) -> Any:
-        """Wait for the end; the output, shaped by the schema."""
-        raise NotImplementedError
+        """The output as the function returns it: an ``OutputIterator`` for a streaming
+        function's iterator output (read as it is made), else the whole output once the
+        prediction has ended (``ModelError`` if it failed).
+
+        Example::
+
+            print(run.output())
+        """
+        function = self._function
+        resolved = function._resolve()
+        kind = function._kind(resolved)
+        if kind.iterator:
+            items = _run._iterate(function._client, self.prediction, kind, Deadline(None), False)
+            return function._iterator(resolved, items)
+        return self.wait()
 
     def wait(self) -> Any:
-        """Wait for the end (the same as ``output()``)."""
-        raise NotImplementedError
+        """Wait for the end; the whole output, shaped (``ModelError`` if it failed).
+
+        Example::
+
+            images = run.wait()
+        """
+        prediction = self.prediction
+        prediction.wait()
+        if prediction.status == "failed":
+            raise ModelError(prediction)
+        return self._function._finish(prediction, prediction.output)
 
     def logs(self) -> str | None:
-        """The logs so far."""
-        raise NotImplementedError
+        """The logs so far (fetched now).
+
+        Example::
+
+            print(run.logs())
+        """
+        self.prediction.reload()
+        return self.prediction.logs
 
     def cancel(self) -> None:
-        """Cancel the prediction."""
-        raise NotImplementedError
+        """Cancel the prediction.
+
+        Example::
+
+            run.cancel()
+        """
+        self.prediction.cancel()
+
+    def __repr__(self) -> str:
+        return f"<Run {self.prediction.id} of {self._function.ref}: {self.prediction.status}>"
 
 
-class AsyncRun:
-    """A prediction started by ``AsyncFunction.create``."""
+class Function(_Base):
+    """A model as a function: ``fn(**inputs)`` runs it (see the module's docstring).
 
-    prediction: Prediction
+    Example::
 
-    @property
-    def id(self) -> str:
-        return self.prediction.id
+        hello = replicate.use("replicate/hello-world")
+        print(hello(text="Alice"))  # 'hello Alice'
+        help(hello)  # its inputs, types and defaults
+    """
 
-    async def output(self) -> Any:
-        raise NotImplementedError
-
-    async def wait(self) -> Any:
-        raise NotImplementedError
-
-    async def logs(self) -> str | None:
-        raise NotImplementedError
-
-    async def cancel(self) -> None:
-        raise NotImplementedError
-
-
-class Function:
-    """A model as a function: ``fn(**inputs)`` runs it (see the module's docstring)."""
-
-    ref: str
-
-    def __init__(self, client: Client, ref: Any, *, streaming: bool = False) -> None:
-        raise NotImplementedError
+    __doc__ = _InstanceDoc(__doc__, lambda self: self._describe_fetched())
+    __signature__ = _InstanceDoc(None, lambda self: self._signature_fetched())
 
     def __call__(self, **inputs: Any) -> Any:
-        raise NotImplementedError
+        """Run the model on ``inputs`` and return its output (``ModelError`` if it fails).
+
+        Example::
+
+            [picture] = replicate.use("replicate/image")(prompt="a fox")
+        """
+        resolved = self._resolve()
+        sent = self._check(resolved, inputs)
+        kind = self._kind(resolved)
+        guard = Guard()
+        output = _run.run(
+            self._client,
+            resolved.reference,
+            sent,
+            use_file_output=False,
+            wait=not kind.iterator,
+            known_kind=kind,
+            guard=guard,
+        )
+        if kind.iterator:
+            return self._iterator(resolved, output)
+        return self._finish(guard.run, output)
 
     def create(self, **inputs: Any) -> Run:
-        raise NotImplementedError
+        """Start the model on ``inputs`` (checked first) and return a ``Run`` at once.
+
+        Example::
+
+            run = replicate.use("replicate/slow").create(seconds=2)
+            run.cancel()
+        """
+        from replicate.prediction import CreateOptions
+
+        resolved = self._resolve()
+        sent = self._check(resolved, inputs)
+        prediction = self._client.predictions._create(
+            resolved.reference, sent, CreateOptions.of({})
+        )
+        return Run(self, prediction)
 
     @property
     def openapi_schema(self) -> dict[str, Any] | None:
-        raise NotImplementedError
+        """The version's whole ``openapi_schema`` (None when it has none).
+
+        Example::
+
+            inputs = fn.openapi_schema["components"]["schemas"]["Input"]["properties"]
+        """
+        return self._resolve().openapi_schema
 
     @property
     def default_example(self) -> dict[str, Any] | None:
-        raise NotImplementedError
+        """The inputs of the model's default example (None when it has none).
+
+        Example::
+
+            output = fn(**fn.default_example)
+        """
+        if not self._example_known:
+            self._example = _example_input(self._example_model())
+            self._example_known = True
+        return self._example
 
     @property
     def version_id(self) -> str | None:
-        """The id of the version whose schema shapes this function (None: no readable one)."""
-        raise NotImplementedError
+        """The id of the version whose schema shapes this function (None: no readable one).
+
+        Example::
+
+            print(fn.version_id)
+        """
+        return self._resolve().version_id
 
     def check_version(self, recorded: str, *, error: bool = False) -> None:
-        """Warn once (or raise, with ``error=True``) when the model's version is not
-        ``recorded``: what a module made by ``replicate codegen`` calls."""
-        raise NotImplementedError
+        """Warn once (``ModelVersionWarning``), or raise ``ModelVersionError`` with
+        ``error=True``, when the model's version is not ``recorded``: what a module made by
+        ``replicate codegen`` calls before each run.
+
+        Example::
+
+            fn.check_version("5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa")
+        """
+        self._version_problem(self._resolve(), recorded, error)
+
+    def __repr__(self) -> str:
+        return self._repr("Function")
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _resolve(self) -> _Resolved:
+        resolved = self._known()
+        if resolved is not None:
+            if self._resolved is None:
+                self._keep(resolved)
+            return resolved
+        with self._lock:
+            if self._resolved is None:
+                self._keep(self._fetch())
+            assert self._resolved is not None
+            return self._resolved
+
+    def _describe_fetched(self) -> str:
+        try:
+            return self._describe(self._resolve())
+        except Exception as error:  # help() must not fail: say why the inputs are missing
+            return f"{self.ref} as a function (its schema could not be fetched: {error})"
+
+    def _signature_fetched(self) -> inspect.Signature:
+        try:
+            return self._signature(self._resolve())
+        except Exception:
+            return inspect.Signature([inspect.Parameter("inputs", inspect.Parameter.VAR_KEYWORD)])
+
+    def _fetch(self) -> _Resolved:
+        from replicate.version import Versions
+
+        reference = self._reference
+        if reference.kind == "model":
+            model = self._client.models.get(reference.owner, reference.name)
+            self._example, self._example_known = _example_input(model), True
+            return _from_version(reference, self.ref, model.latest_version)
+        owner, name = reference.owner, reference.name
+        version = Versions(self._client, (owner, name)).get(reference.version_id)
+        return _from_version(reference, f"{owner}/{name}", version)
+
+    def _finish(self, prediction: object, output: Any) -> Any:
+        model = self._learned(prediction)
+        if model is not None:
+            from replicate.version import Versions
+
+            resolved = self._resolved
+            assert resolved is not None
+            try:
+                version = Versions(self._client, model).get(resolved.version_id or "")
+            except ReplicateError:  # the output is here: give it, unshaped
+                version = None
+            self._keep(_from_version(resolved.reference, model, version))
+        return self._shape(self._resolve(), output)
+
+    def _example_model(self) -> Model | None:
+        resolved = self._resolve()
+        given = _given_model(self._given)
+        if given is not None:
+            return given
+        if resolved.model is None:
+            return None
+        return self._client.models.get(resolved.model)
 
 
-class AsyncFunction:
-    """A model as an async function: ``await fn(**inputs)``."""
+# -- async ------------------------------------------------------------------------------------
 
-    ref: str
+
+class AsyncRun:
+    """A prediction started by ``AsyncFunction.create`` (see ``Run``).
+
+    Example::
+
+        run = await replicate.use("replicate/hello-world", use_async=True).create(text="Al")
+        print(await run.output())
+    """
+
+    def __init__(self, function: AsyncFunction, prediction: Prediction) -> None:
+        self._function = function
+        self.prediction = prediction
+        """The prediction, as last seen."""
+
+    @property
+    def id(self) -> str:
+        """The prediction's id."""
+        return self.prediction.id
+
+    async def output(self) -> Any:
+        """The output as the function returns it (see ``Run.output``).
+
+        Example::
+
+            print(await run.output())
+        """
+        function = self._function
+        resolved = await function._resolve()
+        kind = function._kind(resolved)
+        if kind.iterator:
+            items = _run._aiterate(function._client, self.prediction, kind, Deadline(None), False)
+            return function._iterator(resolved, items)
+        return await self.wait()
+
+    async def wait(self) -> Any:
+        """Wait for the end; the whole output, shaped (``ModelError`` if it failed).
+
+        Example::
+
+            images = await run.wait()
+        """
+        prediction = self.prediction
+        await prediction.async_wait()
+        if prediction.status == "failed":
+            raise ModelError(prediction)
+        return await self._function._finish(prediction, prediction.output)
+
+    async def logs(self) -> str | None:
+        """The logs so far (fetched now).
+
+        Example::
+
+            print(await run.logs())
+        """
+        await self.prediction.async_reload()
+        return self.prediction.logs
+
+    async def cancel(self) -> None:
+        """Cancel the prediction.
+
+        Example::
+
+            await run.cancel()
+        """
+        await self.prediction.async_cancel()
+
+    def __repr__(self) -> str:
+        return f"<AsyncRun {self.prediction.id} of {self._function.ref}: {self.prediction.status}>"
+
+
+class AsyncFunction(_Base):
+    """A model as an async function: ``await fn(**inputs)`` (see ``Function``).
+
+    Example::
+
+        hello = replicate.use("replicate/hello-world", use_async=True)
+        print(await hello(text="Alice"))
+    """
+
+    __doc__ = _InstanceDoc(__doc__, lambda self: self._describe_known())
+    __signature__ = _InstanceDoc(None, lambda self: self._signature_known())
 
     def __init__(self, client: Client, ref: Any, *, streaming: bool = False) -> None:
-        raise NotImplementedError
+        super().__init__(client, ref, streaming=streaming)
+        self._loop_locks: dict[int, asyncio.Lock] = {}
 
     async def __call__(self, **inputs: Any) -> Any:
-        raise NotImplementedError
+        """Run the model on ``inputs`` and return its output (see ``Function.__call__``).
+
+        Example::
+
+            [picture] = await replicate.use("replicate/image", use_async=True)(prompt="a fox")
+        """
+        resolved = await self._resolve()
+        sent = self._check(resolved, inputs)
+        kind = self._kind(resolved)
+        guard = Guard()
+        output = await _run.async_run(
+            self._client,
+            resolved.reference,
+            sent,
+            use_file_output=False,
+            wait=not kind.iterator,
+            known_kind=kind,
+            guard=guard,
+        )
+        if kind.iterator:
+            return self._iterator(resolved, output)
+        return await self._finish(guard.run, output)
 
     async def create(self, **inputs: Any) -> AsyncRun:
-        raise NotImplementedError
+        """Start the model on ``inputs`` (checked first) and return an ``AsyncRun`` at once.
+
+        Example::
+
+            run = await fn.create(prompt="a fox")
+        """
+        from replicate.prediction import CreateOptions
+
+        resolved = await self._resolve()
+        sent = self._check(resolved, inputs)
+        prediction = await self._client.predictions._async_create(
+            resolved.reference, sent, CreateOptions.of({})
+        )
+        return AsyncRun(self, prediction)
 
     async def openapi_schema(self) -> dict[str, Any] | None:
-        raise NotImplementedError
+        """The version's whole ``openapi_schema`` (None when it has none).
+
+        Example::
+
+            schema = await fn.openapi_schema()
+        """
+        return (await self._resolve()).openapi_schema
 
     async def default_example(self) -> dict[str, Any] | None:
-        raise NotImplementedError
+        """The inputs of the model's default example (None when it has none).
+
+        Example::
+
+            output = await fn(**(await fn.default_example()))
+        """
+        if not self._example_known:
+            self._example = _example_input(await self._example_model())
+            self._example_known = True
+        return self._example
 
     async def version_id(self) -> str | None:
-        raise NotImplementedError
+        """The id of the version whose schema shapes this function (see ``Function``).
+
+        Example::
+
+            print(await fn.version_id())
+        """
+        return (await self._resolve()).version_id
 
     async def check_version(self, recorded: str, *, error: bool = False) -> None:
-        raise NotImplementedError
+        """``Function.check_version``, asynchronously.
+
+        Example::
+
+            await fn.check_version(VERSION)
+        """
+        self._version_problem(await self._resolve(), recorded, error)
+
+    def __repr__(self) -> str:
+        return self._repr("AsyncFunction")
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _describe_known(self) -> str:
+        known = self._known()
+        if known is None:
+            return (
+                f"{self.ref} as an async function (its inputs are listed once its schema "
+                "is fetched: await fn.openapi_schema())"
+            )
+        return self._describe(known)
+
+    def _signature_known(self) -> inspect.Signature:
+        known = self._known()
+        if known is None:
+            return inspect.Signature([inspect.Parameter("inputs", inspect.Parameter.VAR_KEYWORD)])
+        return self._signature(known)
+
+    def _loop_lock(self) -> asyncio.Lock:
+        key = id(asyncio.get_running_loop())
+        lock = self._loop_locks.get(key)
+        if lock is None:
+            if len(self._loop_locks) > 16:
+                self._loop_locks.clear()
+            lock = self._loop_locks[key] = asyncio.Lock()
+        return lock
+
+    async def _resolve(self) -> _Resolved:
+        resolved = self._known()
+        if resolved is not None:
+            if self._resolved is None:
+                self._keep(resolved)
+            return resolved
+        async with self._loop_lock():
+            if self._resolved is None:
+                self._keep(await self._fetch())
+            assert self._resolved is not None
+            return self._resolved
+
+    async def _fetch(self) -> _Resolved:
+        from replicate.version import Versions
+
+        reference = self._reference
+        if reference.kind == "model":
+            model = await self._client.models.async_get(reference.owner, reference.name)
+            self._example, self._example_known = _example_input(model), True
+            return _from_version(reference, self.ref, model.latest_version)
+        owner, name = reference.owner, reference.name
+        version = await Versions(self._client, (owner, name)).async_get(reference.version_id)
+        return _from_version(reference, f"{owner}/{name}", version)
+
+    async def _finish(self, prediction: object, output: Any) -> Any:
+        model = self._learned(prediction)
+        if model is not None:
+            from replicate.version import Versions
+
+            resolved = self._resolved
+            assert resolved is not None
+            try:
+                version = await Versions(self._client, model).async_get(resolved.version_id or "")
+            except ReplicateError:  # the output is here: give it, unshaped
+                version = None
+            self._keep(_from_version(resolved.reference, model, version))
+        return self._shape(await self._resolve(), output)
+
+    async def _example_model(self) -> Model | None:
+        resolved = await self._resolve()
+        given = _given_model(self._given)
+        if given is not None:
+            return given
+        if resolved.model is None:
+            return None
+        return await self._client.models.async_get(resolved.model)
+
+
+def _example_input(model: Model | None) -> dict[str, Any] | None:
+    example = getattr(model, "default_example", None)
+    given = getattr(example, "input", None)
+    return dict(given) if isinstance(given, dict) else None
 
 
 def function_for(
     client: Client, ref: Any, *, streaming: bool, use_async: bool
 ) -> Function | AsyncFunction:
-    """The client's function for ``ref`` (one per reference and options; see ``Client.use``)."""
-    raise NotImplementedError
+    """The client's function for ``ref`` (one per reference and options; see ``Client.use``).
+
+    Example::
+
+        function_for(client, "replicate/hello-world", streaming=False, use_async=False)
+    """
+    if not isinstance(streaming, bool) or not isinstance(use_async, bool):
+        raise TypeError("streaming and use_async must be True or False")
+    reference = Reference.parse(ref)
+    cacheable = isinstance(ref, str)
+    functions = client._connections.functions
+    key = (str(reference), streaming, use_async)
+    if cacheable:
+        found: Function | AsyncFunction | None = functions.get(key)
+        if found is not None:
+            return found
+    made: Function | AsyncFunction = (
+        AsyncFunction(client, ref, streaming=streaming)
+        if use_async
+        else Function(client, ref, streaming=streaming)
+    )
+    if cacheable:
+        if len(functions) >= _CACHE_LIMIT:
+            functions.clear()
+        made = functions.setdefault(key, made)
+    return made

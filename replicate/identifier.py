@@ -96,7 +96,7 @@ class Reference:
     """The ``Version`` object, when one was given (its schema is known without a request)."""
 
     @classmethod
-    def parse(cls, ref: str | Model | Version | ModelVersionIdentifier) -> Reference:
+    def parse(cls, ref: str | Model | Version | ModelVersionIdentifier | Reference) -> Reference:
         """The version or model ``ref`` names (what ``run``, ``stream`` and ``use`` take).
 
         Example::
@@ -106,6 +106,8 @@ class Reference:
         from replicate.model import Model
         from replicate.version import Version
 
+        if isinstance(ref, Reference):
+            return ref
         if isinstance(ref, Version):
             return cls._of_version(ref)
         if isinstance(ref, Model):

@@ -48,7 +48,12 @@ def test_first_use_loads_what_it_needs() -> None:
 def test_exported_names_are_the_intended_ones() -> None:
     assert sorted(replicate.__all__) == sorted(
         [
+            "AsyncFunction",
             "Client",
+            "FileLike",
+            "Function",
+            "OutputIterator",
+            "URLPath",
             "__version__",
             "async_paginate",
             "async_run",
@@ -58,6 +63,7 @@ def test_exported_names_are_the_intended_ones() -> None:
             "default_client",
             "deployments",
             "files",
+            "get_path_url",
             "hardware",
             "models",
             "paginate",
@@ -66,6 +72,7 @@ def test_exported_names_are_the_intended_ones() -> None:
             "run_batch",
             "stream",
             "trainings",
+            "use",
             "webhooks",
         ]
     )
