@@ -7,6 +7,7 @@ Run over a served emulator with this package's client, as a user runs it offline
 from __future__ import annotations
 
 import base64
+import os
 import struct
 import zlib
 from collections.abc import Iterator
@@ -95,6 +96,22 @@ def test_an_image_models_output_feeds_it_by_its_url(client: Client, emu: Emulato
     assert prediction.input["image"] == picture.url  # passed on by its URL, not uploaded again
     assert prediction.output == "a 48x32 PNG image"
     assert not [file for file in client.files.list() if file.name == "out-0.png"]
+
+
+def test_use_chains_two_built_in_models_offline(client: Client, emu: Emulator) -> None:
+    image, caption = client.use("replicate/image"), client.use(CAPTION)
+
+    [picture] = image(prompt="a fox", width=80, height=60)
+    said = caption(image=picture)
+
+    assert isinstance(picture, os.PathLike) and picture.url.startswith(emu.delivery_url)
+    assert said == "an 80x60 PNG image"
+    [latest, *_] = client.predictions.list().results
+    assert latest.input == {"image": picture.url}  # by its URL: no download, no upload
+    with open(picture, "rb") as file:  # what the model read is what the user gets
+        assert caption(image=picture, detail="long").startswith(
+            f"an 80x60 PNG image of {len(file.read()):,} bytes"
+        )
 
 
 def test_a_detail_outside_its_choices_is_refused(client: Client) -> None:
