@@ -54,6 +54,16 @@ METHOD = """\
   fixed 0.5 s polling does. Its floor polls on the same schedule; the target (1.1x) is that
   the client adds nothing to what polling costs. `Client(poll_interval=...)` trades requests
   for latency there; a model that streams costs neither.
+- **`use()` against `run()`**: the emulator's `replicate/hello-world`, which answers at once,
+  called as a function (`fn = client.use(...)`, then `fn(text=...)`) and through `run()` in
+  turn, in one process, which of the two goes first swapping every pair, after untimed calls
+  of each (the function's first call fetches the model's schema, once). The figures: the
+  median time of a `use()` call over that of a `run()` call (target: 1.05 at most), and the
+  requests a `use()` call sends beyond those of a `run()` call (target: none), counted where
+  httpx's transport sends them. Each client is judged against its own `run()`, so raw httpx
+  gives no floor. replicate 2.x's `use()` is `replicate.use()` (in 2.0.0b4 `Replicate.use()`
+  raises a TypeError), which makes its clients from the environment and, instead of holding
+  the create with `Prefer: wait`, polls the prediction; replicate 1.0.7 has no `use()`.
 - **First event**: from calling `stream()` to getting the first output, for a model that sends
   its first token at once (`bench/tokens`, registered on the emulator). replicate 2.x's
   `stream()` is `use(..., streaming=True)`, which polls the prediction (`poll_interval`, 0.5 s
@@ -284,9 +294,9 @@ def render(results: dict[str, Any], chart: str | None) -> str:
 
 Medians over the runs given (fresh processes per client); the targets are this client's,
 set by the project's issues; Met: whether this client meets its target in this run; Range:
-this client's lowest and highest ratio to raw httpx over those runs (in the `run_batch` rows,
-which have no floor, its lowest and highest figure). Lower is better except for MiB/s. In the
-`replicate_api` direct rows, "this client" is its generated layer.
+this client's lowest and highest ratio to raw httpx over those runs (in the rows with no
+floor, `use()`'s and `run_batch`'s, its lowest and highest figure). Lower is better except for
+MiB/s. In the `replicate_api` direct rows, "this client" is its generated layer.
 
 {picture}
 ## Targets missed

@@ -20,6 +20,7 @@ the harnesses at the bottom time them all alike, after a warm-up in the same pro
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import json
 import os
 import re
@@ -27,7 +28,7 @@ import statistics
 import sys
 import time
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -192,6 +193,11 @@ class Replicate1:
     async def aclose(self) -> None:
         pass  # 1.x clients have no close()
 
+    def use(self, model: str) -> Callable[..., Any] | None:
+        """The model as a function, or None where this version has no ``use()``."""
+        use = getattr(self.replicate, "use", None)
+        return None if use is None else use(model)
+
     def save(self, url: str, path: str) -> None:
         from replicate.helpers import FileOutput
 
@@ -209,6 +215,9 @@ class ThisClient(Replicate1):
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+    def use(self, model: str) -> Callable[..., Any]:
+        return self.client.use(model)
 
     def save(self, url: str, path: str) -> None:
         from replicate.helpers import FileOutput
@@ -280,6 +289,11 @@ class Replicate2:
     async def aclose(self) -> None:
         await self.async_client.close()
 
+    def use(self, model: str) -> Callable[..., Any]:
+        """``replicate.use()``, which makes its clients from the environment (in 2.0.0b4,
+        ``Replicate.use()`` raises a TypeError: it passes the client where a class goes)."""
+        return self.replicate.use(model)
+
     def save(self, url: str, path: str) -> None:
         with open(path, "wb") as file:
             for chunk in self.replicate.FileOutput(url, self.client):
@@ -313,6 +327,10 @@ NOT_AVAILABLE = {
         "streaming=True)) polls the prediction every 0.5 s and yields the new output"
     ),
     **{(client, name): _NO_GENERATED_LAYER for client in ("v1", "v2") for name in GENERATED_LAYER},
+    ("httpx", "use"): (
+        "no floor: raw httpx has nothing like use(); each client's use() is judged against "
+        "its own run() of the same model, called in turn in the same process"
+    ),
 }
 
 
@@ -454,6 +472,45 @@ def save(client: Any, p: dict[str, Any]) -> dict[str, Any]:
     return {"seconds": min(times), "bytes": size, "growth": growth, "reset": reset}
 
 
+def use(client: Any, p: dict[str, Any]) -> dict[str, Any]:
+    """``use()`` beside ``run()`` of the same model: ``count`` calls of each, in turn (which
+    goes first swaps every pair), after ``warmup`` untimed calls of each (the function's
+    first call fetches the model's schema). The median time of a call of each, their ratio,
+    and the requests each sent per call (counted by ``_count_requests``)."""
+    function = client.use(p["model"])
+    if function is None:
+        return {"n/a": f"replicate {importlib.metadata.version('replicate')} has no use()"}
+    sent = _count_requests()
+    calls: dict[str, Callable[[dict[str, Any]], Any]] = {
+        "use": lambda given: function(**given),
+        "run": lambda given: client.run(p["model"], given, None),
+    }
+    for index in range(p["warmup"]):
+        for call in calls.values():
+            call({"text": f"warm-up {index}"})
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    requests = dict.fromkeys(calls, 0)
+    for index in range(p["count"]):
+        given = {"text": f"call {index}"}
+        outputs = {}
+        for name in ("use", "run") if index % 2 == 0 else ("run", "use"):
+            before = len(sent)
+            start = time.perf_counter()
+            outputs[name] = calls[name](given)
+            times[name].append(time.perf_counter() - start)
+            requests[name] += len(sent) - before
+        if outputs["use"] != outputs["run"]:
+            raise RuntimeError(f"use() returned {outputs['use']!r}, run() {outputs['run']!r}")
+    medians = {name: statistics.median(figures) for name, figures in times.items()}
+    return {
+        "use": medians["use"],
+        "run": medians["run"],
+        "ratio": medians["use"] / medians["run"],
+        "use requests": requests["use"] / p["count"],
+        "run requests": requests["run"] / p["count"],
+    }
+
+
 MEASUREMENTS = {
     "get": get,
     "get_api": get,
@@ -465,6 +522,7 @@ MEASUREMENTS = {
     "first_event": first_event,
     "concurrent": concurrent,
     "save": save,
+    "use": use,
 }
 
 
@@ -478,6 +536,25 @@ def _memory() -> dict[str, int]:
             raise RuntimeError(f"no {key} in /proc/self/status (this benchmark needs Linux)")
         figures[key] = int(found.group(1)) * 1024
     return figures
+
+
+def _count_requests() -> list[str]:
+    """Every request sent from now on by any client in this process, as ``METHOD /path``.
+
+    Noted where httpx's transport sends it, which every client measured goes through: an
+    event hook would miss replicate 2.x's ``use()``, which makes clients of its own.
+    """
+    import httpx
+
+    sent: list[str] = []
+    handle = httpx.HTTPTransport.handle_request
+
+    def counted(transport: httpx.HTTPTransport, request: httpx.Request) -> httpx.Response:
+        sent.append(f"{request.method} {request.url.path}")
+        return handle(transport, request)
+
+    httpx.HTTPTransport.handle_request = counted  # type: ignore[method-assign]
+    return sent
 
 
 def _reset_peak() -> bool:

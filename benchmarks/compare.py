@@ -166,6 +166,9 @@ class Plan:
     # 1.5 s and on: a fixed polling period would otherwise always meet the end at one phase
     long_durations: tuple[float, ...] = run_latency.DURATIONS
     first_events: int = 5
+    # use() beside run(): calls of each per process, after untimed ones (the first: the schema)
+    use_calls: int = 200
+    use_warmup: int = 5
     # benchmarks/batch.py's counts: 5000 rows of a 1 s model at 6000 creates a minute (the
     # emulator's create limit set to the same), then a 100,000-row input of an instant model
     batch_rows: int = 5000
@@ -185,6 +188,7 @@ class Plan:
             "run": 5,
             "long run": 3,
             "long run polled": 3,
+            "use": 5,
             "first event": 5,
             "concurrent": 5,
             "save": 5,
@@ -207,6 +211,8 @@ SMOKE = Plan(
     short_runs=2,
     long_durations=(1.1,),
     first_events=1,
+    use_calls=5,
+    use_warmup=1,
     batch_rows=100,
     batch_long_rows=500,
     warmup_round=False,
@@ -227,6 +233,7 @@ def measurements(plan: Plan) -> list[Measurement]:
     # Without a stream URL the client polls (50, 100, 200, 400 ms, then every 0.5 s) and so
     # does the floor: the target is that the client adds nothing to what polling costs.
     polled = Target("ratio", 1.1)
+    hello = "replicate/hello-world"  # the emulator's, a model that answers at once
 
     def api(server: servers.Server) -> dict[str, Any]:
         return {"base_url": server.base_url, "token": server.token}
@@ -401,6 +408,38 @@ def measurements(plan: Plan) -> list[Measurement]:
                     "ms",
                     ms("median"),
                     polled,
+                ),
+            ),
+        ),
+        Measurement(
+            "use",
+            "use",
+            "emulator",
+            reps["use"],
+            lambda server, plan: {
+                **api(server),
+                "model": hello,
+                "count": plan.use_calls,
+                "warmup": plan.use_warmup,
+            },
+            rows=(
+                # each client against its own run(): no floor, no ratio to raw httpx
+                Row(
+                    "use",
+                    f"`use()` call over `run()`, same model, {plan.use_calls} calls of each "
+                    "in turn",
+                    "x run()",
+                    lambda result: result["ratio"],
+                    Target("value", 1.05),
+                    chart=False,
+                ),
+                Row(
+                    "use requests",
+                    "`use()`: requests per call beyond `run()`'s",
+                    "requests",
+                    lambda result: result["use requests"] - result["run requests"],
+                    Target("value", 0),
+                    chart=False,
                 ),
             ),
         ),

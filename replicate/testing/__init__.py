@@ -10,6 +10,12 @@ checkout; see the README), then::
         os.environ["REPLICATE_BASE_URL"] = emu.base_url
         ...
 
+Built-in models: ``replicate/hello-world``, ``replicate/language-model`` (official, streams
+tokens), ``replicate/image`` (PNG files on a delivery host), ``replicate/caption`` (reads a
+file input: ``"a 64x64 PNG image"``; feed it ``replicate/image``'s output), ``replicate/fails``
+and ``replicate/slow``. ``emu.register("me/model", function)`` adds one of your own, its
+schema taken from the function's type hints.
+
 Pytest users get the ``replicate_emulator`` fixture; ``python -m replicate.testing``
 serves one from the command line. Importing this package is cheap: the server (starlette,
 uvicorn) loads on first use of :class:`Emulator` or :class:`Faults`.

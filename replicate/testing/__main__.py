@@ -86,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"REPLICATE_API_TOKEN={emulator.api_token}")
         print(f"# file delivery host: {emulator.delivery_url}")
         print("# models: replicate/hello-world, replicate/language-model, replicate/image,")
-        print("#         replicate/fails, replicate/slow. Press Ctrl-C to stop.", flush=True)
+        print("#         replicate/caption, replicate/fails, replicate/slow.")
+        print("# Press Ctrl-C to stop.", flush=True)
         try:
             while not stop.wait(0.5):  # a timed wait, so that Ctrl-C is seen at once
                 pass

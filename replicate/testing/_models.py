@@ -608,6 +608,133 @@ def image_model(
     return images
 
 
+_COLOUR_TYPES = {0: "greyscale", 2: "RGB", 3: "palette", 4: "greyscale and alpha", 6: "RGBA"}
+_SAMPLES = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}  # a pixel's samples, by colour type
+_DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
+
+# Leading bytes of the kinds of file a caption names (the first that matches wins).
+_SIGNATURES: tuple[tuple[int, bytes, str], ...] = (
+    (0, b"\xff\xd8\xff", "JPEG image"),
+    (0, b"GIF87a", "GIF image"),
+    (0, b"GIF89a", "GIF image"),
+    (8, b"WEBP", "WebP image"),
+    (8, b"WAVE", "WAV audio"),
+    (0, b"ID3", "MP3 audio"),
+    (4, b"ftyp", "MP4 video"),
+    (0, b"%PDF-", "PDF document"),
+    (0, b"PK\x03\x04", "ZIP archive"),
+    (0, b"\x1f\x8b", "gzip archive"),
+    (0, b"\x89PNG\r\n\x1a\n", "PNG image"),  # one whose header cannot be read
+)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
+
+
+def _article(number: int) -> str:
+    """``an`` before a number said with a vowel first (8, 11, 18, 80, 8000, 11000), else ``a``."""
+    digits = str(number)
+    eleven_or_eighteen = len(digits) % 3 == 2 and digits[:2] in ("11", "18")
+    return "an" if digits.startswith("8") or eleven_or_eighteen else "a"
+
+
+def _png_header(data: bytes) -> tuple[int, int, int, int] | None:
+    """A PNG's width, height, bit depth and colour type, from its IHDR chunk (None: not one)."""
+    if not data.startswith(b"\x89PNG\r\n\x1a\n") or data[12:16] != b"IHDR" or len(data) < 26:
+        return None
+    width, height, depth, colour = struct.unpack(">IIBB", data[16:26])
+    return (width, height, depth, colour) if depth in _DEPTHS.get(colour, ()) else None
+
+
+def _first_pixel(data: bytes, depth: int, colour: int) -> str | None:
+    """The PNG's top-left pixel as ``#rrggbb`` (``#rrggbbaa`` with alpha), or None.
+
+    Every row filter leaves a first row's first pixel as it is (what lies left of and above
+    it counts as zero), and the first pass of an interlaced image starts there too: the
+    pixel is the bytes after the first filter byte, so only they are decompressed.
+    """
+    chunks, offset, palette = [], 8, b""
+    while offset + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[offset : offset + 4])
+        kind, body = data[offset + 4 : offset + 8], data[offset + 8 : offset + 8 + length]
+        if kind == b"PLTE":
+            palette = body
+        elif kind == b"IDAT":
+            chunks.append(body)
+        elif kind == b"IEND":
+            break
+        offset += 12 + length
+    size = 1 + max(1, _SAMPLES[colour] * depth // 8)
+    try:
+        head = zlib.decompressobj().decompress(b"".join(chunks), size)
+    except zlib.error:
+        return None
+    if len(head) < size:
+        return None
+    raw = head[1:]
+    if depth < 8:  # greyscale or palette: the top bits of the first byte
+        value = raw[0] >> (8 - depth)
+        samples = [value] if colour == 3 else [value * 255 // (2**depth - 1)]
+    else:  # 16 bits a sample: its high byte
+        samples = list(raw[:: depth // 8])
+    if colour == 3:
+        start = samples[0] * 3
+        if len(palette) < start + 3:
+            return None
+        samples = list(palette[start : start + 3])
+    elif colour in (0, 4):
+        samples = [samples[0]] * 3 + samples[1:]
+    return "#" + "".join(f"{sample:02x}" for sample in samples)
+
+
+def _kind_of_file(data: bytes) -> str:
+    for offset, signature, kind in _SIGNATURES:
+        if data[offset : offset + len(signature)] == signature:
+            return kind
+    if not data:
+        return "empty"
+    try:
+        text = data.decode()
+    except UnicodeDecodeError:
+        return "unknown type"
+    printable = all(char.isprintable() or char in "\t\n\r" for char in text)
+    return "text" if printable else "unknown type"
+
+
+def describe(data: bytes, detail: str = "short") -> str:
+    """What ``replicate/caption`` says of a file's bytes.
+
+    A PNG's size from its IHDR chunk, with ``detail="long"`` its length, colour type and
+    top-left pixel too; any other file's length and detected kind::
+
+        describe(png(64, 32))  # 'a 64x32 PNG image'
+        describe(b"hello", "long")  # 'a file of 5 bytes (text), beginning "hello"'
+    """
+    header = _png_header(data)
+    if header is not None:
+        width, height, depth, colour = header
+        caption = f"{_article(width)} {width}x{height} PNG image"
+        if detail != "long":
+            return caption
+        caption += f" of {_count(len(data), 'byte')} ({depth}-bit {_COLOUR_TYPES[colour]})"
+        pixel = _first_pixel(data, depth, colour)
+        return caption + (f", its top-left pixel {pixel}" if pixel else "")
+    kind = _kind_of_file(data)
+    caption = f"a file of {_count(len(data), 'byte')} ({kind})"
+    if detail != "long" or not data:
+        return caption
+    if kind == "text":
+        excerpt = data.decode()[:40]
+        return caption + f", beginning {json.dumps(excerpt, ensure_ascii=False)}"
+    return caption + f", beginning {data[:8].hex()}"
+
+
+def caption_model(image: Path, detail: Literal["short", "long"] = "short") -> str:
+    """Describes a file: a PNG's size (more with ``detail="long"``), else its length and kind."""
+    return describe(image.read_bytes(), detail)
+
+
 def failing_model(text: str = "") -> str:
     """Always fails, after writing a log line."""
     log("about to fail")
@@ -646,6 +773,12 @@ def builtin_models(tokens_per_second: float) -> list[EmulatedModel]:
             backing_model="replicate-internal/language-model-cpu",
         ),
         EmulatedModel("replicate", "image", image_model, description="Makes PNG images"),
+        EmulatedModel(
+            "replicate",
+            "caption",
+            caption_model,
+            description="Describes an image: a PNG's size, or any file's length and kind",
+        ),
         EmulatedModel("replicate", "fails", failing_model, description="Always fails"),
         EmulatedModel("replicate", "slow", slow_model, description="Takes its time"),
     ]
@@ -671,6 +804,11 @@ BUILTIN_LINKS: dict[str, dict[str, str]] = {
     "replicate/image": {
         "github_url": _COG_EXAMPLES,
         "paper_url": "https://arxiv.org/abs/2112.10752",
+        "license_url": _APACHE,
+    },
+    "replicate/caption": {
+        "github_url": _COG_EXAMPLES,
+        "paper_url": "https://arxiv.org/abs/2201.12086",
         "license_url": _APACHE,
     },
     "replicate/fails": {

@@ -200,10 +200,9 @@ class Runs:
 
     def _fetch(self, key: str, value: str) -> Path:
         data = self.read_url(value)
-        if data is None:
-            raise ProblemError(
-                422, "Invalid input", f"input.{key}: the emulator cannot fetch {value[:80]}"
-            )
+        if data is None:  # refused as the schema refuses an input: 422, naming the input
+            text = f"the emulator cannot fetch {value[:80]}"
+            raise invalid_input([InputProblem(f"input.{key}", "unreachable_file", text)])
         name = urllib.parse.urlparse(value).path.rsplit("/", 1)[-1] or "input"
         folder = Path(tempfile.mkdtemp(prefix="replicate-emulator-"))
         path = folder / (name if not value.startswith("data:") else "input")
@@ -254,11 +253,15 @@ class Runs:
 
         if await run.signal.wait_for(answered, timeout=min(wait, MAX_WAIT)):
             shown = self.store.render(run)
-            if early and shown["status"] == "succeeded":
+            # Whether or not the run has ended by now: the output exists, and the answer is
+            # that output, processing (rendered while processing, it would have none).
+            if early and shown["status"] in ("processing", "succeeded"):
+                with self.store.lock:
+                    output = run.fields.get("output")
                 shown["status"] = "processing"
                 shown.pop("completed_at", None)
                 shown.pop("metrics", None)
-                shown["output"] = self.inline_files(shown.get("output"))
+                shown["output"] = self.inline_files(output)
             return JSONResponse(shown, status_code=201)
         # The window ran out (202: not all outputs yet).
         return JSONResponse(self.as_created(run), status_code=202)

@@ -11,7 +11,7 @@ from starlette.routing import BaseRoute, Route
 
 from ._app import MODELS_PAGE_SIZE, ProblemError, not_found, public, unvalidated
 from ._engine import Run, token_metrics
-from ._models import image_model, language_tokens, progress_line
+from ._models import describe, image_model, language_tokens, progress_line
 from ._resources_common import (
     NAME,
     NAME_RULE,
@@ -135,9 +135,8 @@ class Catalog:
             return None
         shown = store.render(run)
         if run_id in self.examples:  # seeded before the delivery host's address was known
-            shown["output"] = _rebased(
-                shown.get("output"), SEEDED_DELIVERY, store.delivery_base_url
-            )
+            for key in ("input", "output"):
+                shown[key] = _rebased(shown.get(key), SEEDED_DELIVERY, store.delivery_base_url)
         return shown
 
     def public_models(self) -> list[ModelEntry]:
@@ -183,8 +182,8 @@ class Catalog:
     ) -> Run:
         """A finished prediction of ``entry`` shown as one of its examples.
 
-        ``files`` are output files to serve, by name: ``output`` refers to each as
-        ``{delivery}/NAME``, ``{delivery}`` being the delivery host.
+        ``files`` are files to serve, by name: ``output`` (and ``given``, for a file input)
+        refers to each as ``{delivery}/NAME``, ``{delivery}`` being the delivery host.
         """
         store = self.store
         created = store.options.clock()
@@ -199,7 +198,7 @@ class Catalog:
             # an official model's example ran by name, as its users run it
             "model": (model.backing_model or entry.ref) if entry.is_official else entry.ref,
             "version": entry.deployed_version or entry.versions[-1].id,
-            "input": given,
+            "input": _rebased(given, "{delivery}", f"{SEEDED_DELIVERY}/{run_id}"),
             "logs": logs,
             "output": _rebased(output, "{delivery}", f"{SEEDED_DELIVERY}/{run_id}"),
             "data_removed": False,
@@ -520,6 +519,14 @@ def _examples() -> dict[str, tuple[JSON, JSON]]:
             {
                 "output": [f"{{delivery}}/{image.filename}"],
                 "logs": progress_line(1, 1) + "\n",
+                "files": {image.filename: (image.data, image.content_type)},
+            },
+        ),
+        # its input, a file on the delivery host as real examples' are: the image's example
+        "replicate/caption": (
+            {"image": f"{{delivery}}/{image.filename}", "detail": "long"},
+            {
+                "output": describe(image.data, "long"),
                 "files": {image.filename: (image.data, image.content_type)},
             },
         ),

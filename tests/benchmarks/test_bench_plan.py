@@ -42,6 +42,17 @@ def test_batch_rows_take_the_batch_benchmarks_targets(modules: tuple[Any, Any]) 
         assert (rows[key].target.kind, rows[key].target.limit) == ("value", limit), key
 
 
+def test_use_rows_judge_use_against_run(modules: tuple[Any, Any]) -> None:
+    compare, _ = modules
+    rows = {row.key: row for m in compare.measurements(compare.Plan()) for row in m.rows}
+    assert (rows["use"].target.kind, rows["use"].target.limit) == ("value", 1.05)
+    assert rows["use"].value({"ratio": 1.02}) == 1.02
+    requests = rows["use requests"]
+    assert (requests.target.kind, requests.target.limit) == ("value", 0)
+    assert requests.value({"use requests": 1.0, "run requests": 1.0}) == 0
+    assert requests.target.met(2.0 - 1.0, None, None) is False  # one request more a call
+
+
 def test_batch_rows_are_this_clients_alone(modules: tuple[Any, Any]) -> None:
     compare, _ = modules
     runner = compare.Runner(Path("."))
@@ -76,9 +87,10 @@ def test_a_row_without_a_floor_is_judged_on_its_value(modules: tuple[Any, Any]) 
         ("v2", "pages_api"),
         ("v2", "events"),
         ("v2", "events_async"),
+        ("httpx", "use"),
     ],
 )
-def test_official_clients_not_measured_say_why(
+def test_clients_not_measured_say_why(
     modules: tuple[Any, Any],
     client: str,
     measurement: str,

@@ -382,7 +382,7 @@ async def test_models_list_sorting(client: httpx.AsyncClient) -> None:
         PaginatedModelList.from_dict(response.json())
         return [f"{m['owner']}/{m['name']}" for m in response.json()["results"]]
 
-    builtins = ["hello-world", "language-model", "image", "fails", "slow"]
+    builtins = ["hello-world", "language-model", "image", "caption", "fails", "slow"]
     oldest_first = await names(sort_by="model_created_at", sort_direction="asc")
     assert oldest_first == [f"replicate/{name}" for name in builtins]
     assert await names(sort_by="model_created_at", sort_direction="desc") == oldest_first[::-1]
@@ -403,9 +403,9 @@ async def test_models_list_paginates_and_shows_public_models_only(
     async with connect(make_app(page_size=2)) as client:
         await create_model(client, "secret-model", visibility="private")
         results, pages = await every_page(client, "GET", "/models")
-    assert len(pages) == 3  # five built-in public models, two a page
+    assert len(pages) == 3  # six built-in public models, two a page
     refs = [f"{m['owner']}/{m['name']}" for m in results]
-    assert len(refs) == len(set(refs)) == 5
+    assert len(refs) == len(set(refs)) == 6
     assert "emulator/secret-model" not in refs
     for page in pages:
         PaginatedModelList.from_dict(page)
@@ -636,8 +636,8 @@ async def test_query_paginates(make_app: Callable[..., EmulatorApp]) -> None:
         results, pages = await every_page(
             client, "QUERY", "/models", content=b"replicate", headers={"content-type": "text/plain"}
         )
-    assert len(pages) == 3
-    assert len({m["name"] for m in results}) == 5
+    assert len(pages) == 3  # the six built-in models, two a page
+    assert len({m["name"] for m in results}) == 6
 
 
 # --- GET /search -----------------------------------------------------------------------------
@@ -677,7 +677,7 @@ async def test_search_finds_collections_and_pages(client: httpx.AsyncClient) -> 
 @pytest.mark.anyio
 async def test_search_limit(client: httpx.AsyncClient) -> None:
     many = (await client.get("/search", params={"query": "replicate"})).json()["models"]
-    assert len(many) == 5
+    assert len(many) == 6  # every built-in model
     one = (await client.get("/search", params={"query": "replicate", "limit": 1})).json()
     assert one["models"] == many[:1]
     problem(await client.get("/search", params={"query": "x", "limit": 0}), 422, "limit")
