@@ -454,7 +454,7 @@ class _Parameter:
     schema: JSON  # its schema, resolved
     type: _Type
     default: str | None  # the default as written, or None when the input is required
-    notes: list[str]  # for the docstring, after the description
+    notes: list[str]  # for the docstring: its description ("" if none), then notes
     name: str = ""  # the Python parameter's name
 
 
@@ -692,7 +692,12 @@ class _Module:
                     if given is not None:
                         notes.append(f"Default (the model's): {_json_text(given)}.")
             self.uses |= typed.uses
-            parameters.append(_Parameter(str(key), resolved, typed, default, notes))
+            # the input's own words: a referenced enum's "An enumeration." says nothing
+            own = value if isinstance(value, Mapping) else {}
+            text = _one_line(own.get("description")) or _one_line(own.get("title"))
+            parameters.append(
+                _Parameter(str(key), resolved, typed, default, [_sentence(text), *notes])
+            )
         return parameters
 
     def render(self) -> str:
@@ -733,7 +738,7 @@ class _Module:
             f"# Version: {self.version_id}",
             *_comment_command("Regenerate:", self.command),
         ]
-        summary = f"{self.model}: {_one_line(self.description)}".rstrip(": ")
+        summary = f"{self.model}: {_sentence(_one_line(self.description))}".rstrip(": ")
         if self.pinned:
             check = "which they run."
         else:
@@ -887,15 +892,8 @@ def _same(a: Any, b: Any) -> bool:
 def _input_doc(parameter: _Parameter) -> str:
     """What the docstring says of an input: its description, limits, and its own name when
     the parameter's differs."""
-    schema = parameter.schema
-    parts = []
-    text = schema.get("description")
-    if not isinstance(text, str) or not _one_line(text):
-        text = schema.get("title")
-    if isinstance(text, str) and _one_line(text):
-        parts.append(_sentence(_one_line(text)))
-    parts += _limits(schema)
-    parts += parameter.notes
+    description, *notes = parameter.notes
+    parts = [part for part in (description, *_limits(parameter.schema), *notes) if part]
     if parameter.input != parameter.name:
         parts.append(f"The model's input {_json_text(parameter.input)}.")
     return _docstring_text(" ".join(parts) or "(no description)")

@@ -74,6 +74,7 @@ import asyncio
 from pathlib import Path
 
 import replicate
+from models.caption import caption
 from models.image import async_image, image
 from models.upscale import Mode, async_upscale, upscale
 
@@ -85,6 +86,7 @@ again = upscale(image=Path("photo.png"), prompt=None)
 from_bytes = upscale(image=b"\\x89PNG", face_enhance=True)
 mode: Mode = "fast"
 print(bigger.url, again.url, from_bytes, upscale(image="https://x/y.png", mode=mode))
+text: str = caption(image=picture, detail="long")
 
 
 async def main() -> str:
@@ -97,6 +99,7 @@ print(asyncio.run(main()))
 """
 
 BAD = """\
+from models.caption import caption
 from models.image import image
 from models.upscale import upscale
 
@@ -106,16 +109,19 @@ upscale(image="x.png", scale=3)
 upscale(image="x.png", mode="slow")
 upscale(scale=2)
 words: int = image(prompt="a fox")
+caption(image=3.5)
 """
 
 
 def test_codegen_output_passes_mypy_and_ruff_and_mypy_rejects_wrong_calls(
     emu: Emulator, capsys: pytest.CaptureFixture[str], tmp_path: Path, mypy_cache: Path
 ) -> None:
-    out, _ = codegen(emu, capsys, "replicate/image", "acme/upscale", "--output", "models")
+    out, _ = codegen(
+        emu, capsys, "replicate/image", "replicate/caption", "acme/upscale", "--output", "models"
+    )
     # paths as given: relative to the working directory (the test's folder)
-    assert out == "models/image.py\nmodels/upscale.py\n"
-    for name in ("image", "upscale"):
+    assert out == "models/image.py\nmodels/caption.py\nmodels/upscale.py\n"
+    for name in ("image", "caption", "upscale"):
         assert ruff_problems((tmp_path / "models" / f"{name}.py").read_text()) == ""
     (tmp_path / "good.py").write_text(GOOD)
     (tmp_path / "bad.py").write_text(BAD)
@@ -124,23 +130,29 @@ def test_codegen_output_passes_mypy_and_ruff_and_mypy_rejects_wrong_calls(
 
     assert set(errors) - {"output", "code"} == {"bad.py"}, errors["output"]
     assert errors["bad.py"] == [
-        (4, 'Unexpected keyword argument "colour" for "image"  [call-arg]'),
-        (5, 'Argument "prompt" to "image" has incompatible type "int"; expected "str"  [arg-type]'),
+        (5, 'Unexpected keyword argument "colour" for "image"  [call-arg]'),
+        (6, 'Argument "prompt" to "image" has incompatible type "int"; expected "str"  [arg-type]'),
         (
-            6,
+            7,
             'Argument "scale" to "upscale" has incompatible type "Literal[3]"; '
             'expected "Literal[2, 4]"  [arg-type]',
         ),
         (
-            7,
+            8,
             'Argument "mode" to "upscale" has incompatible type "Literal[\'slow\']"; '
             "expected \"Literal['fast', 'best']\"  [arg-type]",
         ),
-        (8, 'Missing named argument "image" for "upscale"  [call-arg]'),
+        (9, 'Missing named argument "image" for "upscale"  [call-arg]'),
         (
-            9,
+            10,
             'Incompatible types in assignment (expression has type "list[URLPath]", '
             'variable has type "int")  [assignment]',
+        ),
+        (
+            11,
+            'Argument "image" to "caption" has incompatible type "float"; expected '
+            '"str | PathLike[str] | IO[bytes] | bytes | bytearray | memoryview[int] | '
+            'FileOutput"  [arg-type]',
         ),
     ], errors["output"]
 
@@ -152,15 +164,16 @@ def test_generated_functions_run_the_models(
         emu,
         capsys,
         "replicate/image",
+        "replicate/caption",
         "acme/upscale",
         "replicate/hello-world",
         "replicate/language-model",
         "--output",
         "models",
     )
-    image, upscaler, hello, language = (
+    image, captioner, upscaler, hello, language = (
         load(Path("models", f"{name}.py").read_text())
-        for name in ("image", "upscale", "hello_world", "language_model")
+        for name in ("image", "caption", "upscale", "hello_world", "language_model")
     )
 
     assert hello.hello_world(text="Alice", client=client) == "hello Alice"
@@ -171,14 +184,16 @@ def test_generated_functions_run_the_models(
     assert isinstance(result, replicate.URLPath)
     assert Path(result).read_text() == "b'\\x89PNG\\r\\n\\x1a\\n' x4 best False None"
     assert pictures[0].url and not pictures[0].url.startswith("data:")
+    assert captioner.caption(image=pictures[1], client=client) == "a 64x64 PNG image"
     text = language.language_model(prompt="Hi there", max_tokens=4, client=client)
     assert text == "Hi there Replicate runs"
 
     async def twins() -> tuple[object, object]:
-        [picture] = await image.async_image(prompt="b", client=client)
-        upscaled = await upscaler.async_upscale(image=Path(picture), prompt="p", client=client)
-        words = await language.async_language_model(prompt="Hi", max_tokens=2, client=client)
-        return Path(upscaled).read_text(), words
+        async with replicate.Client(api_token=emu.api_token, base_url=emu.base_url) as client:
+            [picture] = await image.async_image(prompt="b", client=client)
+            upscaled = await upscaler.async_upscale(image=Path(picture), prompt="p", client=client)
+            words = await language.async_language_model(prompt="Hi", max_tokens=2, client=client)
+            return Path(upscaled).read_text(), words
 
     assert asyncio.run(twins()) == ("b'\\x89PNG\\r\\n\\x1a\\n' x2 fast False p", "Hi Replicate")
 
@@ -226,8 +241,19 @@ def test_a_module_from_an_older_version_warns_once_and_raises_with_the_option(
         assert warns.shout(text="b", client=newer) == "BB"  # once
     with pytest.raises(ModelVersionError, match=raises.VERSION):
         raises.shout(text="a", client=newer)
-    with pytest.raises(ModelVersionError):
-        asyncio.run(raises.async_shout(text="a", client=newer))
+    newer.close()
+
+    async def twins() -> None:
+        async with replicate.Client(api_token=emu.api_token, base_url=emu.base_url) as client:
+            with pytest.warns(ModelVersionWarning):  # the async twin says it too, once
+                assert await warns.async_shout(text="d", client=client) == "DD"
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                assert await warns.async_shout(text="e", client=client) == "EE"
+            with pytest.raises(ModelVersionError):
+                await raises.async_shout(text="a", client=client)
+
+    asyncio.run(twins())
 
     # regenerating is the same command, which the module records
     header = Path("warns/shout.py").read_text().splitlines()[3]
