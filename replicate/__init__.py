@@ -117,6 +117,7 @@ _SUBMODULES = frozenset(
         "account",
         "batch",
         "client",
+        "codegen",
         "collection",
         "deployment",
         "exceptions",

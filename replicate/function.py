@@ -86,7 +86,7 @@ P = ParamSpec("P")
 R = TypeVar("R", covariant=True)
 
 FileLike: TypeAlias = (
-    "str | os.PathLike[str] | IO[bytes] | bytes | bytearray | memoryview | FileOutput"
+    str | os.PathLike[str] | IO[bytes] | bytes | bytearray | memoryview | FileOutput
 )
 """What a file input (``format: uri``) accepts: a URL, a local path, an open binary file, bytes,
 or another model's file output (passed on by its URL)."""

@@ -19,6 +19,7 @@ import asyncio
 import collections.abc
 import contextvars
 import copy
+import hashlib
 import inspect
 import json
 import struct
@@ -772,16 +773,45 @@ def builtin_models(tokens_per_second: float) -> list[EmulatedModel]:
             # Official models run on a model of their own, whose name their predictions show.
             backing_model="replicate-internal/language-model-cpu",
         ),
-        EmulatedModel("replicate", "image", image_model, description="Makes PNG images"),
+        EmulatedModel(
+            "replicate",
+            "image",
+            image_model,
+            description="Makes PNG images",
+            version_id=builtin_version("replicate/image"),
+        ),
         EmulatedModel(
             "replicate",
             "caption",
             caption_model,
             description="Describes an image: a PNG's size, or any file's length and kind",
+            version_id=builtin_version("replicate/caption"),
         ),
-        EmulatedModel("replicate", "fails", failing_model, description="Always fails"),
-        EmulatedModel("replicate", "slow", slow_model, description="Takes its time"),
+        EmulatedModel(
+            "replicate",
+            "fails",
+            failing_model,
+            description="Always fails",
+            version_id=builtin_version("replicate/fails"),
+        ),
+        EmulatedModel(
+            "replicate",
+            "slow",
+            slow_model,
+            description="Takes its time",
+            version_id=builtin_version("replicate/slow"),
+        ),
     ]
+
+
+def builtin_version(ref: str) -> str:
+    """The version id of a built-in model: the same in every emulator, as a real model's
+    version is the same for every client (code generated from one emulator runs on another).
+
+    >>> len(builtin_version("replicate/image"))
+    64
+    """
+    return hashlib.sha256(f"replicate-emulator:{ref}".encode()).hexdigest()
 
 
 _COG_EXAMPLES = "https://github.com/replicate/cog-examples"

@@ -63,3 +63,74 @@ def test_the_batch_example_runs_offline_exactly_as_written(tmp_path: Path) -> No
         )
         assert result.returncode == 0, (command, result.stderr)
         assert result.stdout + result.stderr == shown, command
+
+
+def use_section_blocks() -> list[tuple[str, str]]:
+    """The ``use()`` section's code blocks in order, as ``(language, code)``."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("### Models as functions") :]
+    section = section[: section.index("\n### ", 1)]
+    return re.findall(r"```(python|console)\n(.*?)```", section, re.S)
+
+
+def _shown_by_prints(code: str) -> str:
+    """What a block's ``print(...)  # text`` lines say they print."""
+    return "".join(
+        line.split("  # ", 1)[1] + "\n" for line in code.splitlines() if line.startswith("print(")
+    )
+
+
+def test_the_use_section_runs_offline_exactly_as_written(tmp_path: Path) -> None:
+    from replicate.testing import Emulator
+
+    blocks = use_section_blocks()
+    assert [language for language, _ in blocks] == ["python", "console", "python"]
+    with Emulator() as emu:  # what `replicate emulator` serves, with its two variables set
+        env = {k: v for k, v in os.environ.items() if not k.startswith("REPLICATE_")}
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+        env |= {"REPLICATE_BASE_URL": emu.base_url, "REPLICATE_API_TOKEN": emu.api_token}
+        for language, code in blocks:
+            if language == "python":
+                result = subprocess.run(
+                    [sys.executable, "-W", "error", "-c", code],
+                    cwd=tmp_path,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=120,
+                )
+                assert result.returncode == 0, (code, result.stderr)
+                assert result.stdout == _shown_by_prints(code)
+                continue
+            command, *shown = code.strip().splitlines()
+            assert command.startswith("$ ")
+            result = subprocess.run(
+                command[2:],
+                shell=True,
+                cwd=tmp_path,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
+            assert result.returncode == 0, (command, result.stderr)
+            assert result.stdout.splitlines() == shown
+    # the typed module passes mypy --strict as the user's code calls it
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--strict",
+            "--cache-dir",
+            str(tmp_path / ".mypy"),
+            "-c",
+            blocks[2][1],
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout
