@@ -102,7 +102,8 @@ def test_unreadable_schemas_run_unchecked_and_warn_once(
         warnings.simplefilter("always")
         first = fn(anything=1)
         fn(anything=2)
-    assert [w.category for w in caught] == [ModelSchemaWarning]
+    ours = [w for w in caught if issubclass(w.category, ModelSchemaWarning)]
+    assert len(ours) == 1, [str(w.message) for w in caught]
     assert isinstance(first[0], URLPath)  # file URLs still wrapped, as run() does
     assert api.body() == {"input": {"anything": 2}}
 
