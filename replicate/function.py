@@ -5,11 +5,16 @@ calling it runs the model and returns its output, shaped by the version's schema
 
 - ``ref`` is ``owner/name``, ``owner/name:version``, a version id, a ``Model`` or a
   ``Version``; it is checked at once, and nothing is sent until the function is first used.
-- The schema comes from the model's latest version (``owner/name``, one ``GET`` of the model)
-  or the version named (one ``GET`` of the version); a ``Model`` or ``Version`` that carries it
-  costs nothing. It is fetched once per function and kept by the client, so that every later
-  call costs the requests of ``run()`` and no more. A bare version id names no model to ask:
-  its first run says which model it belongs to, and its schema is fetched then.
+- The schema comes from the model's latest version for ``owner/name`` (a ``GET`` of the model,
+  and one of its versions list: a model that lists versions runs its latest version, so that
+  the schema that checked the input is the one that runs; one whose versions are not
+  addressable, as official models', runs by name), or from the version named (one ``GET``); a
+  ``Version`` carries it. It is fetched once per function and kept by the client, so that
+  every later call costs the requests of ``run()`` on the same version and no more. A bare
+  version id names no model to ask: its first run says which model it belongs to, and its
+  schema is fetched then.
+- A create's answer is final only once the prediction has ended (a ``processing`` answer to
+  ``Prefer: wait`` is waited for), unlike ``run()``, which keeps replicate 1.x's habit.
 - Inputs are checked against the schema before anything is created or uploaded
   (``InvalidInputError`` names each problem and lists the valid inputs). ``None`` for an
   optional input leaves it out (the model's default applies).
@@ -40,6 +45,7 @@ import asyncio
 import contextlib
 import hashlib
 import inspect
+import keyword
 import os
 import tempfile
 import threading
@@ -370,7 +376,7 @@ class _Resolved:
     """What a function runs, and the schema that checks and shapes it."""
 
     reference: Reference
-    """What predictions are created on (``owner/name`` stays by name, as ``run()`` does)."""
+    """What predictions are created on: a version, or a model by name (``_model_target``)."""
     schema: ModelSchema | None
     openapi_schema: dict[str, Any] | None
     version_id: str | None
@@ -581,8 +587,8 @@ class _Base:
             parameters.append(inspect.Parameter("inputs", inspect.Parameter.VAR_KEYWORD))
             return inspect.Signature(parameters)
         for spec in schema.inputs.values():
-            if not spec.name.isidentifier():
-                continue
+            if not spec.name.isidentifier() or keyword.iskeyword(spec.name):
+                continue  # an input Python cannot name as a keyword (fn(**{"class": ...}))
             default = spec.default
             if default is MISSING:
                 default = inspect.Parameter.empty if spec.required else None

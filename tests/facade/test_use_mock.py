@@ -209,3 +209,29 @@ def test_a_bare_version_whose_schema_cannot_be_found_still_gives_its_output(
     with pytest.warns(ModelSchemaWarning):
         output = fn(prompt="x")
     assert isinstance(output, URLPath)  # not lost: returned unshaped
+
+
+def test_inputs_python_cannot_name_still_run_and_describe(api: FakeAPI, client: Client) -> None:
+    import inspect
+
+    document = {
+        "components": {
+            "schemas": {
+                "Input": {
+                    "properties": {
+                        "class": {"type": "string"},
+                        "lora-scale": {"type": "number", "default": 0.5},
+                        "prompt": {"type": "string"},
+                    }
+                },
+                "Output": {"type": "string"},
+            }
+        }
+    }
+    api.json("GET", "/v1/models/acme/thing", model_body(document))
+    api.json("POST", "/v1/models/acme/thing/predictions", prediction("ok"))
+    fn = client.use("acme/thing")
+    assert list(inspect.signature(fn).parameters) == ["prompt"]
+    assert "class: str" in repr(fn) and "lora-scale: float = 0.5" in repr(fn)
+    assert fn(**{"class": "x", "lora-scale": 1.0}) == "ok"
+    assert api.body() == {"input": {"class": "x", "lora-scale": 1.0}}
