@@ -177,8 +177,9 @@ class FileOutput(httpx.SyncByteStream, httpx.AsyncByteStream):
         if self.url.startswith("data:"):
             media_type = self.url[5:].split(",", 1)[0].split(";", 1)[0]
             return "output" + (mimetypes.guess_extension(media_type or "text/plain") or "")
-        name = unquote(urlsplit(self.url).path.rstrip("/").rsplit("/", 1)[-1])
-        return clip_filename(name) if name else "output"
+        last = unquote(urlsplit(self.url).path.rstrip("/").rsplit("/", 1)[-1])
+        name = clip_filename(last) if last else ""
+        return name if name.strip(".") else "output"  # never "", "." or "..": not a file name
 
     def __str__(self) -> str:
         return self.url

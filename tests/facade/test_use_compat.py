@@ -133,3 +133,20 @@ def test_a_streamed_token_output_is_sent_as_its_text() -> None:
         assert run._prediction is run.prediction
         assert json.dumps(run.prediction.input) == json.dumps({"text": "a b Replicate"})
         client.close()
+
+
+@pytest.mark.parametrize("url", ["https://x/..", "https://x/a/%2E%2E", "https://x/.", "https://x/"])
+def test_a_url_without_a_file_name_is_named_output(url: str) -> None:
+    from replicate.use import URLPath
+
+    assert URLPath(url, Client(TOKEN)).filename == "output"
+
+
+def test_a_url_without_a_file_name_downloads_as_output() -> None:
+    from replicate.use import URLPath
+
+    client = Client(
+        TOKEN, transport=httpx.MockTransport(lambda r: httpx.Response(200, content=b"x"))
+    )
+    local = URLPath("https://x/", client).path
+    assert local.name == "output" and local.read_bytes() == b"x"

@@ -489,9 +489,9 @@ def test_schema_example_repr_help_and_signature(client: Client) -> None:
     signature = inspect.signature(fn)
     assert list(signature.parameters) == ["count", "ratio", "label", "flag"]
     assert signature.parameters["ratio"].default == 0.5
-    assert client.use("replicate/hello-world").default_example == {"text": "Alice"} or (
-        client.use("replicate/hello-world").default_example is None
-    )
+    example = client.models.get("replicate/hello-world").default_example
+    assert example is not None
+    assert client.use("replicate/hello-world").default_example == example.input
     assert Function.__doc__ and "fn(**inputs)" in Function.__doc__  # the class keeps its own
 
 
@@ -501,8 +501,9 @@ def test_async_description(aclient: Client) -> None:
         schema = await fn.openapi_schema()
         return schema, repr(fn), await fn.default_example()
 
-    schema, text, _ = asyncio.run(go())
+    schema, text, example = asyncio.run(go())
     assert schema is not None and "count: int" in text
+    assert example is None  # a registered model has no default example
 
 
 # -- generated modules' version check --------------------------------------------------------------
