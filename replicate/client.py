@@ -134,6 +134,7 @@ class Client:
         self._max_retries: int | None = None
         self._poll_interval = poll_interval
         self._cancel_on_interrupt = cancel_on_interrupt
+        self._functions: dict[tuple[str, bool, bool], Any] = {}  # use()'s, bound to this copy
 
     # -- configuration -----------------------------------------------------------------------
 
@@ -227,6 +228,7 @@ class Client:
         copy._max_retries = self._max_retries if max_retries is None else max_retries
         copy._poll_interval = self._poll_interval
         copy._cancel_on_interrupt = self._cancel_on_interrupt
+        copy._functions = {}
         return copy
 
     @functools.cached_property
@@ -1031,8 +1033,7 @@ class _Connections:
         self._async_loop: weakref.ref[asyncio.AbstractEventLoop] | None = None
         # version id -> how its output is typed (see replicate._run): versions never change
         self.output_kinds: dict[str, Any] = {}
-        # use(): each reference's function, and what each fetched schema resolved to
-        self.functions: dict[tuple[str, bool, bool], Any] = {}
+        # use(): what each fetched schema resolved to (the same for every copy of a client)
         self.schemas: dict[str, Any] = {}
 
     def token(self) -> str | None:

@@ -1197,7 +1197,7 @@ def function_for(
     ref = _reference_of(ref)
     reference = Reference.parse(ref)
     cacheable = isinstance(ref, str)
-    functions = client._connections.functions
+    functions = client._functions
     key = (str(reference), streaming, use_async)
     if cacheable:
         found: Function[..., Any] | AsyncFunction[..., Any] | None = functions.get(key)

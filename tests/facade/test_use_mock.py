@@ -235,3 +235,16 @@ def test_inputs_python_cannot_name_still_run_and_describe(api: FakeAPI, client: 
     assert "class: str" in repr(fn) and "lora-scale: float = 0.5" in repr(fn)
     assert fn(**{"class": "x", "lora-scale": 1.0}) == "ok"
     assert api.body() == {"input": {"class": "x", "lora-scale": 1.0}}
+
+
+def test_a_copy_of_the_client_has_its_own_functions(api: FakeAPI, client: Client) -> None:
+    api.json("GET", "/v1/models/acme/thing", model_body(COG))
+    api.json("POST", "/v1/models/acme/thing/predictions", prediction("https://files.example/a"))
+    fn = client.use("acme/thing")
+    fn(prompt="x")
+    copy = client.with_options(max_retries=0)
+    other = copy.use("acme/thing")
+    assert other is not fn and other is copy.use("acme/thing")
+    gets = len([r for r in api.requests if r.method == "GET"])
+    assert other(prompt="y").url == "https://files.example/a"
+    assert len([r for r in api.requests if r.method == "GET"]) == gets  # the schema is shared
