@@ -333,6 +333,8 @@ class BatchEngine:
             except ValueError as error:  # an input JSON cannot carry, a file too large
                 await self._rejected(key, error)
                 return
+            finally:
+                self._pacer.answered()  # whatever the answer: the slow start is over
             self.stats.created += 1
             self._journal.created(key, prediction.id, prediction.created_at)
             self._watch(key, prediction)

@@ -20,10 +20,14 @@ The rules:
   ``MIN_PER_MINUTE``.
 - After ``RECOVERY_PERIOD`` seconds without a 429, the pace grows by ``RECOVERY_FACTOR``, up to
   what was asked: a limit that was lowered for a while is used again once it is back.
+- Until the first create has its answer, no other is sent (a slow start): a server that is
+  slow to answer, refuses the token or is already at its limit is asked once, not once per
+  slot of the pace until its first answer arrives.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 from typing import TYPE_CHECKING
 
@@ -135,6 +139,8 @@ class Pacer:
             prediction = await create()
         except RateLimitError as error:
             pacer.throttled(pace, retry_after(error.headers))
+        finally:
+            pacer.answered()  # the first answer ends the slow start
     """
 
     def __init__(self, per_minute: float, *, clock: Clock) -> None:
@@ -149,9 +155,50 @@ class Pacer:
         self._paused_until = 0.0
         self._pace = 0  # counts slowdowns: a 429 slows the pace it was sent at, once
         self._calm_since = clock.monotonic()
+        self._answered = False  # whether a create has had its answer (the slow start is over)
+        self._probing = False  # whether the first create is out, its answer awaited
+        self._first_answer: asyncio.Event | None = None
 
     async def slot(self) -> int:
-        """Wait for the next create slot; returns the pace it was given at (for ``throttled``)."""
+        """Wait for the next create slot; returns the pace it was given at (for ``throttled``).
+
+        Before any create has had its answer, one slot is given and the others wait for
+        ``answered()``.
+        """
+        probe = await self._slow_start()
+        try:
+            return await self._paced_slot()
+        except BaseException:
+            if probe:  # the first create was never sent: let another be first
+                self._probing = False
+                self._wake()
+            raise
+
+    def answered(self) -> None:
+        """A create has had its answer (any: a prediction, a 429, an error): the slow start is
+        over, and the creates waiting for it go on at the pace."""
+        if not self._answered:
+            self._answered = True
+            self._limiter = None  # filled while waiting: start afresh, with no rush
+            self._wake()
+
+    async def _slow_start(self) -> bool:
+        """Wait while the first create is out; whether this slot is that first create."""
+        while not self._answered:
+            if not self._probing:
+                self._probing = True
+                return True
+            if self._first_answer is None:
+                self._first_answer = asyncio.Event()
+            await self._first_answer.wait()
+        return False
+
+    def _wake(self) -> None:
+        event, self._first_answer = self._first_answer, None
+        if event is not None:
+            event.set()
+
+    async def _paced_slot(self) -> int:
         clock = self._clock
         while True:
             now = clock.monotonic()
@@ -176,6 +223,7 @@ class Pacer:
 
         Returns the pause, in seconds.
         """
+        self.answered()  # a 429 is an answer too
         self.throttles += 1
         now = self._clock.monotonic()
         pause = retry_after if retry_after is not None else backoff(min(self.throttles - 1, 4))

@@ -49,6 +49,7 @@ def test_no_minute_holds_more_creates_than_the_pace() -> None:
         started, sent = loop.time(), 0
         while loop.time() - started < 1.5:
             await pacer.slot()
+            pacer.answered()  # each create answered at once
             sent += 1
         return sent
 
@@ -104,3 +105,22 @@ def test_a_429_pauses_every_create_for_its_retry_after() -> None:
 
     asyncio.run(main())
     assert waits == [pytest.approx(7.0)]
+
+
+def test_no_create_goes_before_the_first_has_its_answer() -> None:
+    pacer = Pacer(6000, clock=Clock())
+    given: list[int] = []
+
+    async def take(index: int) -> None:
+        await pacer.slot()
+        given.append(index)
+
+    async def main() -> None:
+        tasks = [asyncio.create_task(take(index)) for index in range(5)]
+        await asyncio.sleep(0.1)  # 10 slots' worth of time at this pace
+        assert given == [0]  # the first create alone: its answer is awaited
+        pacer.answered()
+        await asyncio.gather(*tasks)
+
+    asyncio.run(main())
+    assert sorted(given) == [0, 1, 2, 3, 4]
