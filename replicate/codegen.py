@@ -22,7 +22,7 @@ The module, for ``acme/upscaler`` (``Input`` and ``Output`` of the schema as cog
 - ``async_upscaler(...)``, the same with ``use(..., use_async=True)``.
 
 Each function builds the input (the model's names, None left out), then calls
-``(client or replicate.default_client).use(MODEL)``, ``check_version(VERSION, error=...)``
+``(client or replicate.default_client).use(MODEL)``, ``check_version(VERSION, ...)``
 (warns once, ``ModelVersionWarning``, at the caller's line, when the model's latest version is
 not ``VERSION``; raises ``ModelVersionError`` when ``ON_NEW_VERSION`` is ``"error"``, as
 ``--on-new-version error`` writes it), and the function. A module made from
@@ -775,6 +775,7 @@ class _Module:
             "MODEL",
             "VERSION",
             "ON_NEW_VERSION",
+            "REGENERATE",
             *(d.name for d in self.definitions),
             self.function,
             f"async_{self.function}",
@@ -787,6 +788,7 @@ class _Module:
                 "",
                 _assign_atom("MODEL", _string(self.model)),
                 _assign_atom("VERSION", _string(self.version_id)),
+                _assign_atom("REGENERATE", _string(self.command)),
                 f"ON_NEW_VERSION: Literal[{_string('warn')}, {_string('error')}] = "
                 + _string(self.on_new_version),
                 '"""When the model has a newer version than ``VERSION``: ``"warn"`` (once) or '
@@ -826,7 +828,8 @@ class _Module:
         wait = "await " if is_async else ""
         lines += [
             use + (", use_async=True)" if is_async else ")"),
-            f'    {wait}function.check_version(VERSION, error=ON_NEW_VERSION == "error")',
+            f"    {wait}function.check_version("
+            'VERSION, error=ON_NEW_VERSION == "error", command=REGENERATE)',
             _noqa(f"    output: {output.text} = {wait}function(**_given(inputs))"),
             "    return output",
         ]

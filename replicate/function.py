@@ -563,14 +563,17 @@ class _Base:
             shape=self._shape_item(resolved),
         )
 
-    def _version_problem(self, resolved: _Resolved, recorded: str, error: bool) -> None:
+    def _version_problem(
+        self, resolved: _Resolved, recorded: str, error: bool, command: str | None
+    ) -> None:
         current = resolved.version_id
         if current is None or current == recorded:
             return
         model = resolved.model or self.ref
+        command = command or f"replicate codegen {model} --output DIR"
         message = (
             f"{model} is at version {current}, but this code was generated from version "
-            f"{recorded}: regenerate it with `replicate codegen {model} --output DIR`"
+            f"{recorded}: regenerate it with `{command}`"
         )
         if error:
             raise ModelVersionError(message)
@@ -817,16 +820,19 @@ class Function(_Base, Generic[P, R]):
         """
         return self._resolve().version_id
 
-    def check_version(self, recorded: str, *, error: bool = False) -> None:
+    def check_version(
+        self, recorded: str, *, error: bool = False, command: str | None = None
+    ) -> None:
         """Warn once (``ModelVersionWarning``), or raise ``ModelVersionError`` with
         ``error=True``, when the model's version is not ``recorded``: what a module made by
-        ``replicate codegen`` calls before each run.
+        ``replicate codegen`` calls before each run. ``command`` is how to regenerate that
+        code, which the message gives.
 
         Example::
 
             fn.check_version("5c7d5dc6dd8bf75c1acaa8565735e7986bc5b66206b55cca93cb72c9bf15ccaa")
         """
-        self._version_problem(self._resolve(), recorded, error)
+        self._version_problem(self._resolve(), recorded, error, command)
 
     def __repr__(self) -> str:
         return self._repr("Function")
@@ -1063,14 +1069,16 @@ class AsyncFunction(_Base, Generic[P, R]):
         """
         return (await self._resolve()).version_id
 
-    async def check_version(self, recorded: str, *, error: bool = False) -> None:
+    async def check_version(
+        self, recorded: str, *, error: bool = False, command: str | None = None
+    ) -> None:
         """``Function.check_version``, asynchronously.
 
         Example::
 
             await fn.check_version(VERSION)
         """
-        self._version_problem(await self._resolve(), recorded, error)
+        self._version_problem(await self._resolve(), recorded, error, command)
 
     def __repr__(self) -> str:
         return self._repr("AsyncFunction")

@@ -126,7 +126,9 @@ class _Function:
     def __init__(self, client: FakeClient) -> None:
         self.client = client
 
-    def check_version(self, recorded: str, *, error: bool = False) -> None:
+    def check_version(
+        self, recorded: str, *, error: bool = False, command: str | None = None
+    ) -> None:
         self.client.calls.append(("check_version", recorded, error))
 
     def __call__(self, **inputs: Any) -> Any:
@@ -135,7 +137,9 @@ class _Function:
 
 
 class _AsyncFunction(_Function):
-    async def check_version(self, recorded: str, *, error: bool = False) -> None:  # type: ignore[override]
+    async def check_version(  # type: ignore[override]
+        self, recorded: str, *, error: bool = False, command: str | None = None
+    ) -> None:
         self.client.calls.append(("check_version", recorded, error))
 
     async def __call__(self, **inputs: Any) -> Any:  # type: ignore[override]

@@ -235,6 +235,7 @@ def test_a_module_from_an_older_version_warns_once_and_raises_with_the_option(
         assert warns.shout(text="a", client=newer) == "AA"
     assert len(caught) == 1
     assert warns.VERSION in str(caught[0].message)
+    assert f"`{warns.REGENERATE}`" in str(caught[0].message)  # the exact command to run
     assert caught[0].filename == __file__  # it points at the call, not into the module
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -82,6 +82,7 @@ def test_a_cog_schema_becomes_a_typed_function(load: Load) -> None:
     assert module.__all__ == [
         "MODEL",
         "ON_NEW_VERSION",
+        "REGENERATE",
         "VERSION",
         "Scheduler",
         "async_sdxl",
