@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import BASE, TOKEN, FakeAPI, fixture
+from facade_tools import BASE, TOKEN, FakeAPI, fixture
 from replicate_api.api.account import get as account_op
 from replicate_api.api.predictions import get as get_op
 from replicate_api.errors import UnexpectedStatus

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import FakeAPI, fixture
+from facade_tools import FakeAPI, fixture
 
 from replicate.client import Client
 from replicate.helpers import FileOutput

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import FIXTURES, fixture
+from facade_tools import FIXTURES, fixture
 
 from replicate.deployment import Deployment as FacadeDeployment
 from replicate.file import File

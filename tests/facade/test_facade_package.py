@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import FakeAPI, fixture
+from facade_tools import FakeAPI, fixture
 
 import replicate
 

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import httpx
-from conftest import FakeAPI, fixture
+from facade_tools import FakeAPI, fixture
 
 import replicate
 from replicate.client import Client

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import TOKEN, FakeAPI
+from facade_tools import TOKEN, FakeAPI
 
 from replicate.client import Client
 from replicate.exceptions import ReplicateError

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import BASE, TOKEN, FakeAPI, fixture
+from facade_tools import BASE, TOKEN, FakeAPI, fixture
 
 from replicate import _retry
 from replicate.client import Client

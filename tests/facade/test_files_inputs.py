@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import BASE, FakeAPI
+from facade_tools import BASE, FakeAPI
 
 from replicate import _files
 from replicate.client import Client

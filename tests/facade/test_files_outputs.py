@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import BASE, TOKEN
+from facade_tools import BASE, TOKEN
 
 from replicate.client import Client
 from replicate.exceptions import NotFoundError

@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import slow_tokens
+from facade_tools import slow_tokens
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 import httpx
 import pytest
-from conftest import BASE, TOKEN, FakeAPI, fixture
+from facade_tools import BASE, TOKEN, FakeAPI, fixture
 from hypothesis import example, given
 from hypothesis import strategies as st
 from replicate_api import AuthenticatedClient

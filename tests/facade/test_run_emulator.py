@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import slow
+from facade_tools import slow
 
 from replicate.client import Client
 from replicate.exceptions import (

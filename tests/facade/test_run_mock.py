@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import BASE, TOKEN, FakeAPI, fixture
+from facade_tools import BASE, TOKEN, FakeAPI, fixture
 
 from replicate._clock import Clock
 from replicate.client import Client

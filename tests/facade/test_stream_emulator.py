@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import slow_tokens
+from facade_tools import slow_tokens
 
 import replicate
 from replicate.client import Client

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import BASE, TOKEN, FakeAPI
+from facade_tools import BASE, TOKEN, FakeAPI
 
 from replicate import _retry
 from replicate.client import Client

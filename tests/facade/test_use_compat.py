@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import TOKEN
+from facade_tools import TOKEN
 
 import replicate
 from replicate.client import Client

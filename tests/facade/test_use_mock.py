@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import BASE, FakeAPI
+from facade_tools import BASE, FakeAPI
 
 from replicate.client import Client
 from replicate.exceptions import ModelSchemaWarning, NotFoundError, ServerError
