@@ -49,6 +49,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from replicate._file_output import transform_output
+from replicate._schema import output_schema, resolve
 from replicate._stream import (
     ServerSentEvent,
     aiter_events,
@@ -107,13 +108,12 @@ def output_kind(schema: dict[str, Any] | None, cog_version: str | None = None) -
             "type": "array", "items": {"type": "string"}, "x-cog-array-type": "iterator"}}}})
         # OutputKind(iterator=True, text_items=True)
     """
-    components = (schema or {}).get("components") or {}
-    output = (components.get("schemas") or {}).get("Output") or {}
+    output = output_schema(schema)
     is_array = output.get("type") == "array"
     iterator = is_array and (
         output.get("x-cog-array-type") == "iterator" or _before_array_types(cog_version)
     )
-    items = output.get("items") or {}
+    items = resolve(output.get("items"), schema or {})
     return OutputKind(iterator=iterator, text_items=items.get("type") == "string")
 
 

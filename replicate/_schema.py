@@ -32,7 +32,15 @@ from replicate._file_output import FileOutput
 from replicate._files import plain
 from replicate.exceptions import InvalidInputError
 
-__all__ = ["MISSING", "InputSpec", "ModelSchema", "is_file_schema", "public_document", "resolve"]
+__all__ = [
+    "MISSING",
+    "InputSpec",
+    "ModelSchema",
+    "is_file_schema",
+    "output_schema",
+    "public_document",
+    "resolve",
+]
 
 MISSING: Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
 """An input without a default."""
@@ -130,6 +138,17 @@ def public_document(document: Any) -> dict[str, Any]:
             schemas.pop(name, None)
     result["paths"] = {}
     return result
+
+
+def output_schema(document: Any) -> dict[str, Any]:
+    """A version's ``Output`` schema, resolved (empty when the document has none).
+
+    Example::
+
+        output_schema(version.openapi_schema).get("x-cog-array-type")  # 'iterator'
+    """
+    schemas = _dict(_dict(_dict(document).get("components")).get("schemas"))
+    return resolve(schemas.get("Output"), _dict(document))
 
 
 def is_file_schema(schema: Mapping[str, Any]) -> bool:
@@ -254,8 +273,7 @@ class ModelSchema:
                 description=description if isinstance(description, str) else "",
                 alternatives=_members(resolved, document),
             )
-        output = resolve(schemas.get("Output"), document)
-        return cls(inputs=inputs, output=output, document=document)
+        return cls(inputs=inputs, output=output_schema(document), document=document)
 
     # -- output ---------------------------------------------------------------------------------
 
