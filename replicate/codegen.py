@@ -1113,10 +1113,6 @@ def _alias(name: str, value: str) -> str:
     ``Literal`` one value a line, a union one member a line (in parentheses), a ``list[...]``
     with its item on a line of its own."""
     target = f"{name}: TypeAlias"
-    if "FileLike" in value and "|" in value:
-        # FileLike is a string at run time (a forward reference): ``FileLike | None`` would
-        # fail there, its text does not
-        return _assign_atom(target, _string(value))
     line = f"{target} = {value}"
     if len(line) <= LINE_LENGTH:
         return line

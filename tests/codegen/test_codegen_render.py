@@ -7,6 +7,7 @@ import inspect
 import json
 import subprocess
 import sys
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -494,3 +495,24 @@ def test_importing_codegen_is_light() -> None:
     )
     assert [name for name in loaded if name.split(".")[0] in {"httpx", "replicate_api"}] == []
     assert [name for name in loaded if name.startswith("replicate.")] == ["replicate.codegen"]
+
+
+def test_an_alias_holding_a_file_input_is_a_real_type_at_run_time() -> None:
+    document = schema_of(
+        {
+            "mask": {
+                "anyOf": [
+                    {"type": "string", "format": "uri"},
+                    {"type": "array", "items": {"type": "string", "format": "uri"}},
+                    {"type": "object"},
+                    {"type": "integer"},
+                    {"type": "boolean"},
+                ],
+                "x-order": 0,
+            }
+        }
+    )
+    module = ModuleType("masked")
+    exec(compile(render_module("acme/masked", VERSION, document), "masked", "exec"), vars(module))
+    members = typing.get_args(module.MaskType)  # evaluated, not a string: FileLike is a type
+    assert str in members and bool in members and int in members
