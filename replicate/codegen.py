@@ -504,32 +504,37 @@ class _Module:
     # -- schemas to types ------------------------------------------------------------------
 
     def resolve(self, schema: Any, seen: frozenset[str] = frozenset()) -> tuple[JSON, str | None]:
-        """``schema`` with its ``$ref`` and ``allOf`` merged in (its own keys win), and the
-        name of the component it refers to (cog's enums are ``allOf: [{"$ref": ...}]``).
-        A reference that does not resolve, or loops, leaves the schema untyped."""
+        """``schema`` with its ``$ref`` and ``allOf`` merged in (its own keys win), as
+        ``replicate._schema.resolve`` reads it for ``use()``, and the name of the component it
+        refers to (cog's enums are ``allOf: [{"$ref": ...}]``), unless that one is in ``seen``
+        (a loop): a reference that does not resolve, or loops, names nothing."""
+        from replicate._schema import resolve
+
         if not isinstance(schema, Mapping):
             return {}, None
-        merged: JSON = {}
-        name: str | None = None
-        all_of = schema.get("allOf")
-        parts = [schema.get("$ref"), *(all_of if isinstance(all_of, list) else ())]
-        for part in parts:
+        prefix = "#/components/schemas/"
+
+        def target(part: Any) -> str | None:
             if isinstance(part, Mapping) and set(part) == {"$ref"}:
                 part = part["$ref"]
-            if isinstance(part, str):
-                target = part.rsplit("/", 1)[-1]
-                component = self.components.get(target)
-                if (
-                    part.startswith("#/components/schemas/")
-                    and target not in seen
-                    and isinstance(component, Mapping)
-                ):
-                    merged.update(self.resolve(component, seen | {target})[0])
-                    name = target
-            elif isinstance(part, Mapping):
-                merged.update(self.resolve(part, seen)[0])
-        merged.update({k: v for k, v in schema.items() if k not in ("$ref", "allOf")})
-        return merged, name
+            if isinstance(part, str) and part.startswith(prefix):
+                return part[len(prefix) :]
+            return None
+
+        # a reference back into ``seen`` (a loop) is left out, so that it types as Any
+        own = {key: value for key, value in schema.items() if key != "$ref"}
+        if target(schema.get("$ref")) not in seen:
+            own["$ref"] = schema.get("$ref")
+        all_of = schema.get("allOf")
+        if isinstance(all_of, list):
+            own["allOf"] = [part for part in all_of if target(part) not in seen]
+        name: str | None = None
+        for part in [own.get("$ref"), *own.get("allOf", ())]:
+            found = target(part)
+            if found is not None and isinstance(self.components.get(found), Mapping):
+                name = found
+        document = {"components": {"schemas": self.components}}
+        return resolve({k: v for k, v in own.items() if v is not None}, document), name
 
     def type_of(self, schema: Any, *, output: bool, hint: str, seen: frozenset[str]) -> _Type:
         """The Python type of a schema, for an input (``output=False``) or an output;
