@@ -647,20 +647,10 @@ class _InstanceDoc:
         return self._on_instance(instance)
 
 
-# -- sync -------------------------------------------------------------------------------------
+class _Handle:
+    """What ``Run`` and ``AsyncRun`` share: the function and the prediction it started."""
 
-
-class Run:
-    """A prediction started by ``Function.create``: follow it, read its output, cancel it.
-
-    Example::
-
-        run = replicate.use("replicate/hello-world").create(text="Alice")
-        print(run.id, run.logs())
-        print(run.output())  # waits for the end
-    """
-
-    def __init__(self, function: Function[..., Any], prediction: Prediction) -> None:
+    def __init__(self, function: _Base, prediction: Prediction) -> None:
         self._function = function
         self.prediction = prediction
         """The prediction, as last seen."""
@@ -673,6 +663,27 @@ class Run:
     @property
     def _prediction(self) -> Prediction:  # the official SDK's name for it
         return self.prediction
+
+    def __repr__(self) -> str:
+        prediction = self.prediction
+        kind = type(self).__name__
+        return f"<{kind} {prediction.id} of {self._function.ref}: {prediction.status}>"
+
+
+# -- sync -------------------------------------------------------------------------------------
+
+
+class Run(_Handle):
+    """A prediction started by ``Function.create``: follow it, read its output, cancel it.
+
+    Example::
+
+        run = replicate.use("replicate/hello-world").create(text="Alice")
+        print(run.id, run.logs())
+        print(run.output())  # waits for the end
+    """
+
+    _function: Function[..., Any]
 
     def output(self) -> Any:
         """The output as the function returns it: an ``OutputIterator`` for a streaming
@@ -721,9 +732,6 @@ class Run:
             run.cancel()
         """
         self.prediction.cancel()
-
-    def __repr__(self) -> str:
-        return f"<Run {self.prediction.id} of {self._function.ref}: {self.prediction.status}>"
 
 
 class Function(_Base, Generic[P, R]):
@@ -906,7 +914,7 @@ class Function(_Base, Generic[P, R]):
 # -- async ------------------------------------------------------------------------------------
 
 
-class AsyncRun:
+class AsyncRun(_Handle):
     """A prediction started by ``AsyncFunction.create`` (see ``Run``).
 
     Example::
@@ -915,19 +923,7 @@ class AsyncRun:
         print(await run.output())
     """
 
-    def __init__(self, function: AsyncFunction[..., Any], prediction: Prediction) -> None:
-        self._function = function
-        self.prediction = prediction
-        """The prediction, as last seen."""
-
-    @property
-    def id(self) -> str:
-        """The prediction's id."""
-        return self.prediction.id
-
-    @property
-    def _prediction(self) -> Prediction:  # the official SDK's name for it
-        return self.prediction
+    _function: AsyncFunction[..., Any]
 
     async def output(self) -> Any:
         """The output as the function returns it (see ``Run.output``).
@@ -974,9 +970,6 @@ class AsyncRun:
             await run.cancel()
         """
         await self.prediction.async_cancel()
-
-    def __repr__(self) -> str:
-        return f"<AsyncRun {self.prediction.id} of {self._function.ref}: {self.prediction.status}>"
 
 
 class AsyncFunction(_Base, Generic[P, R]):
