@@ -26,6 +26,7 @@ import base64
 import io
 import mimetypes
 import os
+import sys
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -332,10 +333,10 @@ def _byte_view(data: bytes | bytearray | memoryview) -> memoryview:
 def plain(value: Any) -> Any:
     """numpy scalars and arrays become Python numbers and lists (without importing numpy), and
     another model's streamed output (``use()``'s ``OutputIterator``) its text or list."""
-    module = type(value).__module__
-    if module == "numpy" and hasattr(value, "tolist"):
+    if type(value).__module__ == "numpy" and hasattr(value, "tolist"):
         return value.tolist()
-    if module == "replicate.function" and hasattr(value, "_as_input"):
+    function = sys.modules.get("replicate.function")  # not loaded: no OutputIterator exists
+    if function is not None and isinstance(value, function.OutputIterator):
         return value._as_input()
     return value
 
