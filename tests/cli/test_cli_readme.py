@@ -29,14 +29,10 @@ def test_the_demo_command_prints_hello_world() -> None:
     assert result.stdout == "hello world\n"
 
 
-def batch_session() -> list[tuple[str, str]]:
-    """The batch example's ``$ command`` lines, each with the lines it shows as its output."""
-    text = (ROOT / "README.md").read_text()
-    section = text[text.index("### Batch runs") :]
-    block = re.search(r"```console\n(.*?)```", section, re.S)
-    assert block is not None
+def session_of(block: str) -> list[tuple[str, str]]:
+    """A console block's ``$ command`` lines, each with the lines it shows as its output."""
     session: list[tuple[str, str]] = []
-    for line in block.group(1).splitlines():
+    for line in block.splitlines():
         if line.startswith("$ "):
             session.append((line[2:], ""))
         else:
@@ -45,22 +41,44 @@ def batch_session() -> list[tuple[str, str]]:
     return session
 
 
+def batch_session() -> list[tuple[str, str]]:
+    """The batch example's session (``session_of``)."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("### Batch runs") :]
+    block = re.search(r"```console\n(.*?)```", section, re.S)
+    assert block is not None
+    return session_of(block.group(1))
+
+
+def command_environment(**variables: str) -> dict[str, str]:
+    """This environment without ``REPLICATE_*`` (but ``variables``), with the ``replicate``
+    command of this checkout's environment on the PATH, as an installed one would be."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REPLICATE_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env | variables
+
+
+def run_in(
+    folder: Path, env: dict[str, str], command: str | list[str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``command`` (a shell line, or arguments) run in ``folder``, its output captured."""
+    return subprocess.run(
+        command,
+        shell=isinstance(command, str),
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def test_the_batch_example_runs_offline_exactly_as_written(tmp_path: Path) -> None:
     session = batch_session()
     assert any(command.startswith("replicate batch") for command, _ in session)
-    # the `replicate` command of this checkout's environment, as an installed one would be
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REPLICATE_")}
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env = command_environment()
     for command, shown in session:
-        result = subprocess.run(
-            command,
-            shell=True,
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        result = run_in(tmp_path, env, command)
         assert result.returncode == 0, (command, result.stderr)
         assert result.stdout + result.stderr == shown, command
 
@@ -86,51 +104,22 @@ def test_the_use_section_runs_offline_exactly_as_written(tmp_path: Path) -> None
     blocks = use_section_blocks()
     assert [language for language, _ in blocks] == ["python", "console", "python"]
     with Emulator() as emu:  # what `replicate emulator` serves, with its two variables set
-        env = {k: v for k, v in os.environ.items() if not k.startswith("REPLICATE_")}
-        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-        env |= {"REPLICATE_BASE_URL": emu.base_url, "REPLICATE_API_TOKEN": emu.api_token}
+        env = command_environment(
+            REPLICATE_BASE_URL=emu.base_url, REPLICATE_API_TOKEN=emu.api_token
+        )
         for language, code in blocks:
             if language == "python":
-                result = subprocess.run(
-                    [sys.executable, "-W", "error", "-c", code],
-                    cwd=tmp_path,
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    timeout=120,
-                )
+                result = run_in(tmp_path, env, [sys.executable, "-W", "error", "-c", code])
                 assert result.returncode == 0, (code, result.stderr)
                 assert result.stdout == _shown_by_prints(code)
                 continue
-            command, *shown = code.strip().splitlines()
-            assert command.startswith("$ ")
-            result = subprocess.run(
-                command[2:],
-                shell=True,
-                cwd=tmp_path,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=120,
-            )
-            assert result.returncode == 0, (command, result.stderr)
-            assert result.stdout.splitlines() == shown
+            session = session_of(code)
+            assert session, code
+            for command, shown in session:
+                result = run_in(tmp_path, env, command)
+                assert result.returncode == 0, (command, result.stderr)
+                assert result.stdout == shown
     # the typed module passes mypy --strict as the user's code calls it
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--strict",
-            "--cache-dir",
-            str(tmp_path / ".mypy"),
-            "-c",
-            blocks[2][1],
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    mypy = [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path / ".mypy")]
+    result = run_in(tmp_path, env, [*mypy, "-c", blocks[2][1]], timeout=300)
     assert result.returncode == 0, result.stdout
