@@ -180,14 +180,17 @@ class InputSpec:
 
     @property
     def nullable(self) -> bool:
-        return bool(self.schema.get("nullable")) or any(
-            alternative.get("type") == "null" for alternative in self.alternatives
-        )
+        return _nullable(self.schema, self.alternatives)
 
     def type_label(self) -> str:
         """The input's type as Python reads it: ``str``, ``int``, ``Literal['a', 'b']``..."""
         label = _label(self.schema, self.alternatives)
         return f"{label} | None" if self.nullable and not label.endswith("None") else label
+
+
+def _nullable(schema: Mapping[str, Any], alternatives: list[dict[str, Any]]) -> bool:
+    """Whether ``schema`` (with its ``anyOf``/``oneOf`` alternatives) takes ``None``."""
+    return bool(schema.get("nullable")) or any(a.get("type") == "null" for a in alternatives)
 
 
 def _label(schema: Mapping[str, Any], alternatives: list[dict[str, Any]] | None = None) -> str:
@@ -492,7 +495,7 @@ def value_problem(
     if depth > _MAX_DEPTH:
         return None
     if value is None:
-        if schema.get("nullable") or any(a.get("type") == "null" for a in alternatives):
+        if _nullable(schema, alternatives):
             return None
         if schema.get("type") is None and not alternatives:
             return None
